@@ -1,0 +1,44 @@
+package io.tandem.core.cluster;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The port through which the bookkeeping is shared. Core defines it; {@code transport} implements it over JGroups
+ * (and as a local-only variant for {@code CLUSTERING=off}).
+ *
+ * <p>An implementation owns the ledger's replication: it drains local deltas and broadcasts them, applies remote
+ * ones, answers and installs state transfers, drops rows of incarnations that leave the view, re-sends the own row
+ * on a merge. The invoke path never calls it: admission reads the ledger only.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface Replicator extends AutoCloseable {
+    /** Connects (joins the cluster). Returns once connected; state may still be installing. */
+    void start() throws Exception;
+
+    /** True once the state is installed and discovery has settled (see DESIGN.md "Ready"). */
+    boolean ready();
+
+    /** Members in the current view (1 when alone or with clustering off). */
+    int viewSize();
+
+    /** The members of the current view, this controller included. */
+    List<Member> members();
+
+    /** Human-readable status for {@code /cluster}: view, coordinator, members, per-peer lag, transfer stats. */
+    Map<String, Object> describe();
+
+    /** Counters for {@code /metrics}, by metric name (without the {@code tandem_} prefix). */
+    Map<String, Number> metrics();
+
+    /** Leaves the cluster. Idempotent. */
+    @Override
+    void close();
+
+    /** Called by the transport when this process must stop (another live process has the same id and is newer). */
+    @FunctionalInterface
+    interface FatalHandler {
+        void fatal(String reason);
+    }
+}

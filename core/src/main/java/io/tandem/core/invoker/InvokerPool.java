@@ -1,0 +1,165 @@
+package io.tandem.core.invoker;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The invokers and their health. Invokers are kept sorted by id so that every controller walks the same ring.
+ *
+ * <p>Health follows OpenWhisk: an invoker is OFFLINE until its first successful check and again after
+ * {@code offlineAfterMs} without one; of its last 10 activation results, more than 3 system errors make it UNHEALTHY
+ * until a later window has at most 3. Supervision (an I/O thread elsewhere) reports results here; time comes in
+ * as an argument.
+ *
+ * <p>Thread-safe: state changes are synchronized; {@link #isHealthy(int)} reads a volatile array without locking,
+ * since the invoke path may see a state one check late.
+ */
+public final class InvokerPool {
+    private static final int WINDOW = 10;
+    private static final int MAX_SYSTEM_ERRORS = 3;
+
+    private final List<Invoker> invokers;
+    private final long offlineAfterMs;
+    private final long[] lastOkMs;
+    private final boolean[] checked;
+    private final boolean[][] window;
+    private final int[] windowPos;
+    private volatile InvokerState[] states;
+
+    public InvokerPool(List<Invoker> configured, long offlineAfterMs) {
+        List<Invoker> sorted = new ArrayList<>(configured);
+        sorted.sort(Comparator.comparing(Invoker::id));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (sorted.get(i).id().equals(sorted.get(i - 1).id())) {
+                throw new IllegalArgumentException("duplicate invoker id " + sorted.get(i).id());
+            }
+        }
+        this.invokers = List.copyOf(sorted);
+        this.offlineAfterMs = offlineAfterMs;
+        int n = invokers.size();
+        this.lastOkMs = new long[n];
+        this.checked = new boolean[n];
+        this.window = new boolean[n][WINDOW];
+        this.windowPos = new int[n];
+        InvokerState[] s = new InvokerState[n];
+        java.util.Arrays.fill(s, InvokerState.OFFLINE);
+        this.states = s;
+    }
+
+    /** The invokers sorted by id. */
+    public List<Invoker> invokers() {
+        return invokers;
+    }
+
+    public int size() {
+        return invokers.size();
+    }
+
+    public Invoker get(int index) {
+        return invokers.get(index);
+    }
+
+    public int indexOf(String id) {
+        for (int i = 0; i < invokers.size(); i++) {
+            if (invokers.get(i).id().equals(id)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public boolean isHealthy(int index) {
+        return states[index] == InvokerState.HEALTHY;
+    }
+
+    public InvokerState state(int index) {
+        return states[index];
+    }
+
+    /** A health check answered. Returns the state before, so a caller can log transitions. */
+    public synchronized InvokerState onCheckOk(int index, long nowMs) {
+        checked[index] = true;
+        lastOkMs[index] = nowMs;
+        InvokerState before = states[index];
+        if (before == InvokerState.OFFLINE) {
+            java.util.Arrays.fill(window[index], false);
+            set(index, InvokerState.HEALTHY);
+        }
+        return before;
+    }
+
+    /** A health check failed (connection refused, timeout, bad answer). */
+    public synchronized void onCheckFailed(int index, long nowMs) {
+        checked[index] = true;
+        tick(index, nowMs);
+    }
+
+    /**
+     * An activation on this invoker ended; {@code systemError} when the invoker failed it (whisk internal error,
+     * refused dispatch). Returns the new state.
+     */
+    public synchronized InvokerState onActivationResult(int index, boolean systemError) {
+        window[index][windowPos[index]] = systemError;
+        windowPos[index] = (windowPos[index] + 1) % WINDOW;
+        int errors = 0;
+        for (boolean b : window[index]) {
+            if (b) {
+                errors++;
+            }
+        }
+        InvokerState s = states[index];
+        if (s != InvokerState.OFFLINE) {
+            set(index, errors > MAX_SYSTEM_ERRORS ? InvokerState.UNHEALTHY : InvokerState.HEALTHY);
+        }
+        return states[index];
+    }
+
+    /** Marks invokers offline whose last good check is too old. Returns the indexes that just went offline. */
+    public synchronized List<Integer> tick(long nowMs) {
+        List<Integer> wentOffline = new ArrayList<>();
+        for (int i = 0; i < invokers.size(); i++) {
+            if (tick(i, nowMs)) {
+                wentOffline.add(i);
+            }
+        }
+        return wentOffline;
+    }
+
+    private boolean tick(int i, long nowMs) {
+        if (states[i] != InvokerState.OFFLINE && nowMs - lastOkMs[i] >= offlineAfterMs) {
+            set(i, InvokerState.OFFLINE);
+            return true;
+        }
+        return false;
+    }
+
+    /** True once every invoker has had at least one health check answered or failed. */
+    public synchronized boolean firstRoundDone() {
+        for (boolean c : checked) {
+            if (!c) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public int healthyCount() {
+        int n = 0;
+        for (InvokerState s : states) {
+            if (s == InvokerState.HEALTHY) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void set(int index, InvokerState s) {
+        if (states[index] == s) {
+            return;
+        }
+        InvokerState[] copy = states.clone();
+        copy[index] = s;
+        states = copy;
+    }
+}
