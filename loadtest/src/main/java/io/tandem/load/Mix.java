@@ -21,10 +21,16 @@ public final class Mix {
 
     private final Map<String, Integer> weights;
     private final String[] schedule;
+    private final int[] scheduleIndex;
 
     private Mix(Map<String, Integer> weights) {
         this.weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
         this.schedule = buildSchedule(this.weights);
+        List<String> names = new ArrayList<>(this.weights.keySet());
+        this.scheduleIndex = new int[schedule.length];
+        for (int i = 0; i < schedule.length; i++) {
+            scheduleIndex[i] = names.indexOf(schedule[i]);
+        }
     }
 
     /** Equal weights. */
@@ -122,6 +128,11 @@ public final class Mix {
     /** The action for the {@code k}-th choice (k >= 0). */
     public String pick(long k) {
         return schedule[(int) (k % schedule.length)];
+    }
+
+    /** The position in {@link #actions()} of the {@code k}-th choice. */
+    int pickIndex(long k) {
+        return scheduleIndex[(int) (k % scheduleIndex.length)];
     }
 
     /** Action names in the order given, with their weights. */

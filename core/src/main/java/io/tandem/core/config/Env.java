@@ -82,6 +82,10 @@ public final class Env {
         }
         Duration d;
         try {
+            if (!v.matches("[0-9]+(\\.[0-9]+)?\\s*(ms|s|m)?")) {
+                // Double.parseDouble alone would take "NaN" (as 0 ms), "1d" and hex floats
+                throw new NumberFormatException(v);
+            }
             if (v.endsWith("ms")) {
                 d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
             } else if (v.endsWith("s")) {

@@ -181,6 +181,7 @@ public final class Ledger {
             }
             replacing = row != null;
             if (!valid(batch.changes(), null)) {
+                anomalies++;
                 return ApplyResult.REJECTED;
             }
             if (row != null) {
@@ -222,6 +223,7 @@ public final class Ledger {
         }
         for (Map.Entry<String, Long> e : snapshot.counts().entrySet()) {
             if (!Keys.isValid(e.getKey()) || e.getValue() < 0) {
+                anomalies++;
                 return ApplyResult.REJECTED;
             }
         }
@@ -349,7 +351,10 @@ public final class Ledger {
         return old.size();
     }
 
-    /** Local releases clamped at zero, and remote changes rejected for driving a count negative. Should stay 0. */
+    /**
+     * Local releases clamped at zero, and remote deltas or rows rejected (a count driven negative, a malformed key).
+     * Should stay 0.
+     */
     public synchronized long anomalies() {
         return anomalies;
     }

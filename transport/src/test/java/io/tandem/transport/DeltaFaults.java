@@ -1,0 +1,71 @@
+package io.tandem.transport;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jgroups.Message;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.MessageBatch;
+
+/**
+ * Test protocol placed at the top of the stack, above NAKACK2/UNICAST3 (which would otherwise repair any loss
+ * below them): drops or duplicates the next incoming DELTA messages, so that the replicator's own gap and
+ * duplicate handling is what gets exercised. Thread-safe.
+ */
+final class DeltaFaults extends Protocol {
+    private final AtomicInteger dropNext = new AtomicInteger();
+    private final AtomicInteger duplicateNext = new AtomicInteger();
+    private volatile boolean dropHellos;
+    final AtomicInteger dropped = new AtomicInteger();
+    final AtomicInteger duplicated = new AtomicInteger();
+
+    DeltaFaults dropNextDeltas(int n) {
+        dropNext.set(n);
+        return this;
+    }
+
+    /** Drops every HELLO while on, so that a lost delta can only be noticed as a gap by the next delta. */
+    DeltaFaults dropHellos(boolean on) {
+        dropHellos = on;
+        return this;
+    }
+
+    DeltaFaults duplicateNextDeltas(int n) {
+        duplicateNext.set(n);
+        return this;
+    }
+
+    @Override
+    public Object up(Message msg) {
+        int type = typeOf(msg);
+        if (type == WireCodec.HELLO && dropHellos) {
+            return null;
+        }
+        if (type == WireCodec.DELTA) {
+            if (takeOne(dropNext)) {
+                dropped.incrementAndGet();
+                return null;
+            }
+            if (takeOne(duplicateNext)) {
+                duplicated.incrementAndGet();
+                up_prot.up(msg.copy(true, true));
+            }
+        }
+        return up_prot.up(msg);
+    }
+
+    @Override
+    public void up(MessageBatch batch) {
+        // one by one, in order: a batch of one sender is delivered by one thread
+        for (Message m : batch) {
+            up(m);
+        }
+    }
+
+    private static boolean takeOne(AtomicInteger counter) {
+        return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+    }
+
+    private static int typeOf(Message msg) {
+        return msg.hasArray() && msg.getLength() > 0
+                ? WireCodec.typeOf(msg.getArray(), msg.getOffset(), msg.getLength()) : -1;
+    }
+}
