@@ -120,7 +120,8 @@ public final class JGroupsReplicator implements Replicator {
 
     private final Object lock = new Object();
     // ---- guarded by lock
-    private View view;
+    /** Written under {@code lock}; read without it by {@link #viewSize()}, which the invoke path calls. */
+    private volatile View view;
     private final Map<Address, Peer> peers = new HashMap<>();
     private final Set<Address> ghosts = new HashSet<>();
     private final Set<Address> suspected = new HashSet<>();
@@ -293,9 +294,10 @@ public final class JGroupsReplicator implements Replicator {
 
     @Override
     public int viewSize() {
-        synchronized (lock) {
-            return view == null ? 1 : view.size();
-        }
+        // Lock-free on purpose: admission calls this (through SharePolicy) while holding the ledger's monitor, and
+        // the receiver holds {@code lock} while it applies deltas to the ledger. Taking {@code lock} here deadlocked.
+        View v = view;
+        return v == null ? 1 : v.size();
     }
 
     /** The live members of the view (ghosts being evicted are left out), this controller included. */

@@ -20,7 +20,10 @@ public interface Replicator extends AutoCloseable {
     /** True once the state is installed and discovery has settled (see DESIGN.md "Ready"). */
     boolean ready();
 
-    /** Members in the current view (1 when alone or with clustering off). */
+    /**
+     * Members in the current view (1 when alone or with clustering off). Must never block or take a lock that is
+     * held while the ledger is updated: admission calls it under the ledger's monitor.
+     */
     int viewSize();
 
     /** The members of the current view, this controller included. */
