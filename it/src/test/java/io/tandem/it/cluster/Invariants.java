@@ -45,7 +45,7 @@ final class Invariants {
     /** Incarnations in a controller's current view. */
     static TreeSet<String> view(Cluster.Node c) {
         TreeSet<String> out = new TreeSet<>();
-        for (JsonElement e : c.clusterInfo().getAsJsonArray("members")) {
+        for (JsonElement e : c.clusterInfo().getAsJsonObject("replicator").getAsJsonArray("members")) {
             out.add(e.getAsJsonObject().get("incarnation").getAsString());
         }
         return out;

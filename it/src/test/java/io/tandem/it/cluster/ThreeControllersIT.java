@@ -28,7 +28,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ThreeControllersIT {
     private static final int BLOCK = 31;
-    private static final Duration FD_TIMEOUT = Duration.ofSeconds(8);
+    // Longer than the usual 8 s so that "ghost gone well before FD_ALL3" (2/3 of it) leaves room for a JVM start.
+    private static final Duration FD_TIMEOUT = Duration.ofSeconds(12);
     private static Cluster cluster;
 
     @BeforeAll
@@ -118,7 +119,7 @@ class ThreeControllersIT {
         }
         System.out.printf("same-address restart -> ghost gone: %d ms (FD_ALL3 timeout %d ms)%n", evicted,
                 FD_TIMEOUT.toMillis());
-        assertTrue(evicted < FD_TIMEOUT.toMillis() * 3 / 4, "ghost evicted in " + evicted + " ms, well before FD_ALL3");
+        assertTrue(evicted < FD_TIMEOUT.toMillis() * 2 / 3, "ghost evicted in " + evicted + " ms, well before FD_ALL3");
         assertTrue(Invariants.metric(cluster.controller(1), "tandem_cluster_replaced_incarnations") > replacedBefore,
                 "the replaced-incarnation counter moved");
         Invariants.awaitQuiescentInvariants(cluster, Duration.ofSeconds(30));
