@@ -32,7 +32,6 @@ import java.util.concurrent.CountDownLatch;
  * </pre>
  */
 public final class Main {
-    private static final System.Logger LOG = System.getLogger("tandem");
     private static final java.util.concurrent.atomic.AtomicReference<Controller> CONTROLLER =
             new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -40,6 +39,18 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // On a machine with 2 cores or fewer the common pool has parallelism 1, and CompletableFuture then starts a
+        // new thread for every async completion: java.net.http's sendAsync (dispatch, health checks, forwarding)
+        // would create and discard a thread per response. A common pool of 4 avoids that. Must run before anything
+        // touches ForkJoinPool; an explicit -D setting wins.
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "4");
+        }
+        // java.util.logging resets its handlers in its own shutdown hook, which races our graceful leave on SIGTERM:
+        // the last lines (drain, leave, exit) were lost. This manager keeps the handlers until the process ends.
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", KeepHandlersLogManager.class.getName());
+        }
         if (args.length > 0 && args[0].equals("settings")) {
             printSettings(args.length > 1 && args[1].equals("--markdown"));
             return;
@@ -123,7 +134,7 @@ public final class Main {
                 : new LocalReplicator(ledger, count, "http://" + advertise + ":" + settings.apiPort(),
                         "http://" + advertise + ":" + settings.adminPort());
         SharePolicy policy = clustering ? SharePolicy.clustered(replicator::viewSize, count) : SharePolicy.local(count);
-        LOG.log(System.Logger.Level.INFO, "{0} starting as incarnation {1}, clustering {2}, {3} controller(s) expected",
+        System.getLogger("tandem").log(System.Logger.Level.INFO, "{0} starting as incarnation {1}, clustering {2}, {3} controller(s) expected",
                 id, self, clustering ? "on" : "off", count);
         replicator.start();
         Controller controller = Controller.start(settings, ledger, replicator, policy, Clock.system());
@@ -145,5 +156,13 @@ public final class Main {
         }
         Thread t = new Thread(() -> Runtime.getRuntime().halt(3), "fatal-exit");
         t.start();
+    }
+
+    /** A LogManager whose reset() (called by the JDK's shutdown hook) leaves the handlers in place. */
+    public static final class KeepHandlersLogManager extends java.util.logging.LogManager {
+        @Override
+        public void reset() {
+            // Handlers flush on every record; there is nothing to lose by keeping them to the end.
+        }
     }
 }
