@@ -9,7 +9,8 @@ import java.util.List;
  *
  * <p>Health follows OpenWhisk: an invoker is OFFLINE until its first successful check and again after
  * {@code offlineAfterMs} without one; of its last 10 activation results, more than 3 system errors make it UNHEALTHY
- * until a later window has at most 3. Supervision (an I/O thread elsewhere) reports results here; time comes in
+ * until a later window has at most 3, or until it has answered its health checks for {@code offlineAfterMs} while
+ * unhealthy (it gets no work, so only that can clear its window). Supervision (an I/O thread elsewhere) reports results here; time comes in
  * as an argument.
  *
  * <p>Thread-safe: state changes are synchronized; {@link #isHealthy(int)} reads a volatile array without locking,
@@ -25,6 +26,7 @@ public final class InvokerPool {
     private final boolean[] checked;
     private final boolean[][] window;
     private final int[] windowPos;
+    private final long[] unhealthySinceMs;
     private volatile InvokerState[] states;
 
     public InvokerPool(List<Invoker> configured, long offlineAfterMs) {
@@ -42,6 +44,8 @@ public final class InvokerPool {
         this.checked = new boolean[n];
         this.window = new boolean[n][WINDOW];
         this.windowPos = new int[n];
+        this.unhealthySinceMs = new long[n];
+        java.util.Arrays.fill(unhealthySinceMs, -1);
         InvokerState[] s = new InvokerState[n];
         java.util.Arrays.fill(s, InvokerState.OFFLINE);
         this.states = s;
@@ -85,6 +89,15 @@ public final class InvokerPool {
         if (before == InvokerState.OFFLINE) {
             java.util.Arrays.fill(window[index], false);
             set(index, InvokerState.HEALTHY);
+        } else if (before == InvokerState.UNHEALTHY) {
+            // An unhealthy invoker gets no work, so no activation result can ever clear its window. OpenWhisk sends
+            // it test actions; here, answering its health checks for offlineAfterMs earns it a fresh window.
+            if (unhealthySinceMs[index] < 0) {
+                unhealthySinceMs[index] = nowMs;
+            } else if (nowMs - unhealthySinceMs[index] >= offlineAfterMs) {
+                java.util.Arrays.fill(window[index], false);
+                set(index, InvokerState.HEALTHY);
+            }
         }
         return before;
     }
@@ -157,6 +170,9 @@ public final class InvokerPool {
     private void set(int index, InvokerState s) {
         if (states[index] == s) {
             return;
+        }
+        if (s != InvokerState.UNHEALTHY) {
+            unhealthySinceMs[index] = -1;
         }
         InvokerState[] copy = states.clone();
         copy[index] = s;

@@ -87,7 +87,20 @@ class InvokerPoolTest {
         assertEquals(InvokerState.UNHEALTHY, pool.onActivationResult(0, true));
         assertFalse(pool.isHealthy(0));
         pool.onCheckOk(0, 1_000);
-        assertEquals(InvokerState.UNHEALTHY, pool.state(0), "answering health checks does not clear errors");
+        assertEquals(InvokerState.UNHEALTHY, pool.state(0), "one answered health check does not clear errors");
+    }
+
+    @Test
+    void shouldGiveAnUnhealthyInvokerAFreshWindowAfterAnsweringChecksForTheOfflineTimeout() {
+        pool.onCheckOk(0, 0);
+        results(0, true, 4);
+        assertEquals(InvokerState.UNHEALTHY, pool.state(0));
+        pool.onCheckOk(0, 1_000);
+        pool.onCheckOk(0, 1_000 + OFFLINE_AFTER_MS - 1);
+        assertEquals(InvokerState.UNHEALTHY, pool.state(0), "not before the timeout");
+        pool.onCheckOk(0, 1_000 + OFFLINE_AFTER_MS);
+        assertEquals(InvokerState.HEALTHY, pool.state(0), "it gets no work, so only its checks can clear it");
+        assertEquals(InvokerState.HEALTHY, pool.onActivationResult(0, true), "the old errors are forgotten");
     }
 
     @Test
