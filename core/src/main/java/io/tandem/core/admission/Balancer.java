@@ -3,6 +3,7 @@ package io.tandem.core.admission;
 import io.tandem.core.Clock;
 import io.tandem.core.activation.ActionSpec;
 import io.tandem.core.invoker.InvokerPool;
+import io.tandem.core.invoker.InvokerState;
 import io.tandem.core.invoker.StepSizes;
 import io.tandem.core.ledger.Keys;
 import io.tandem.core.ledger.Ledger;
@@ -120,12 +121,15 @@ public final class Balancer {
         if (n == 0) {
             return -1;
         }
+        // One snapshot of the health states for the whole walk: reading them twice could see an invoker turn
+        // unhealthy between the walk and the forced pick and answer "unavailable" with a healthy invoker left.
+        InvokerState[] states = pool.statesSnapshot();
         int h = hash(namespace, qualifiedName);
         int home = Math.floorMod(h, n);
         int step = steps[Math.floorMod(h, steps.length)];
         int healthy = 0;
         for (int i = 0, pos = home; i < n; i++, pos = (pos + step) % n) {
-            if (!pool.isHealthy(pos)) {
+            if (states[pos] != InvokerState.HEALTHY) {
                 continue;
             }
             healthy++;
@@ -139,7 +143,7 @@ public final class Balancer {
         }
         int pick = random.nextInt(healthy);
         for (int pos = 0; pos < n; pos++) {
-            if (pool.isHealthy(pos) && pick-- == 0) {
+            if (states[pos] == InvokerState.HEALTHY && pick-- == 0) {
                 return n + pos;
             }
         }

@@ -77,6 +77,11 @@ public final class InvokerPool {
         return states[index] == InvokerState.HEALTHY;
     }
 
+    /** The states of every invoker at one instant (copy-on-write: never modified after it is published). */
+    public InvokerState[] statesSnapshot() {
+        return states;
+    }
+
     public InvokerState state(int index) {
         return states[index];
     }
