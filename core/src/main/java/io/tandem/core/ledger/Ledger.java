@@ -35,7 +35,9 @@ public final class Ledger {
     private final Incarnation self;
     private final Map<String, long[]> live = new HashMap<>();
     private final Map<String, long[]> published = new HashMap<>();
-    private final Map<String, long[]> pending = new HashMap<>();
+    private Map<String, long[]> pending = new HashMap<>();
+    /** This controller's per-minute keys by window, so expiry never scans the whole row. */
+    private final TreeMap<Long, java.util.ArrayDeque<String>> localMinuteKeys = new TreeMap<>();
     private final Map<String, long[]> totals = new HashMap<>();
     private final Map<String, Row> remote = new HashMap<>();
     private long seq;
@@ -122,6 +124,12 @@ public final class Ledger {
                 return;
             }
         }
+        if (before == 0) {
+            long w = Keys.minuteWindow(key);
+            if (w >= 0) {
+                localMinuteKeys.computeIfAbsent(w, k -> new java.util.ArrayDeque<>()).add(key);
+            }
+        }
         bump(live, key, applied);
         bump(pending, key, applied);
         bump(totals, key, applied);
@@ -141,7 +149,13 @@ public final class Ledger {
             changes.put(e.getKey(), e.getValue()[0]);
             bump(published, e.getKey(), e.getValue()[0]);
         }
-        pending.clear();
+        // A HashMap never shrinks: after one huge batch (a minute window expiring over 100,000 namespaces) clear()
+        // would leave every later drain iterating a huge empty table under the lock.
+        if (pending.size() > 1024) {
+            pending = new HashMap<>();
+        } else {
+            pending.clear();
+        }
         seq++;
         return new DeltaBatch(self, seq, changes);
     }
@@ -338,17 +352,33 @@ public final class Ledger {
      * The removals travel as ordinary negative deltas. Returns how many keys were removed.
      */
     public synchronized int expireMinuteWindows(long currentWindow) {
-        List<String> old = new ArrayList<>();
-        for (String key : live.keySet()) {
-            long w = Keys.minuteWindow(key);
-            if (w >= 0 && w < currentWindow - 1) {
-                old.add(key);
+        return expireMinuteWindows(currentWindow, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #expireMinuteWindows(long)}, removing at most {@code maxKeys} keys, so that with many namespaces
+     * the work (and the delta it produces) is spread over several calls instead of one long hold of the lock and
+     * one oversized message. Keys are found through an index by window: no scan of the row.
+     */
+    public synchronized int expireMinuteWindows(long currentWindow, int maxKeys) {
+        int removed = 0;
+        Iterator<Map.Entry<Long, java.util.ArrayDeque<String>>> it =
+                localMinuteKeys.headMap(currentWindow - 1, false).entrySet().iterator();
+        while (it.hasNext() && removed < maxKeys) {
+            java.util.ArrayDeque<String> keys = it.next().getValue();
+            while (!keys.isEmpty() && removed < maxKeys) {
+                String key = keys.poll();
+                long count = get(live, key);
+                if (count != 0) {
+                    addLocal(key, -count);
+                    removed++;
+                }
+            }
+            if (keys.isEmpty()) {
+                it.remove();
             }
         }
-        for (String key : old) {
-            addLocal(key, -get(live, key));
-        }
-        return old.size();
+        return removed;
     }
 
     /**

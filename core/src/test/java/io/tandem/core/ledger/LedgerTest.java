@@ -513,5 +513,21 @@ class LedgerTest {
             assertEquals(0, ledger.expireMinuteWindows(13));
             assertEquals(0, ledger.anomalies());
         }
+
+        @Test
+        void shouldSpreadExpiryOfManyNamespacesOverCappedPasses() {
+            for (int i = 0; i < 5; i++) {
+                ledger.add(Keys.minute(10, "ns" + i), 1);
+            }
+            ledger.add(Keys.minute(12, "ns0"), 1);
+            ledger.drain();
+
+            assertEquals(2, ledger.expireMinuteWindows(12, 2));
+            assertEquals(2, ledger.drain().changes().size(), "each pass is a small delta");
+            assertEquals(2, ledger.expireMinuteWindows(12, 2));
+            assertEquals(1, ledger.expireMinuteWindows(12, 2));
+            assertEquals(0, ledger.expireMinuteWindows(12, 2));
+            assertEquals(Map.of(Keys.minute(12, "ns0"), 1L), ledger.totals(Keys.MINUTE_PREFIX));
+        }
     }
 }

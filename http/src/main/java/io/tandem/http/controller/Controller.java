@@ -89,7 +89,6 @@ public final class Controller implements AutoCloseable {
     private volatile boolean draining;
     private volatile boolean admissionsStopped;
     private volatile String fatal;
-    private volatile long lastMinuteWindow = Long.MIN_VALUE;
     private volatile Undertow apiServer;
     private volatile Undertow adminServer;
     private volatile GracefulShutdownHandler apiGate;
@@ -181,14 +180,14 @@ public final class Controller implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
+    private static final int MINUTE_KEYS_PER_PASS = 10_000;
+
     private void housekeeping() {
         long now = clock.millis();
         store.expire(now);
-        long window = Math.floorDiv(now, 60_000L);
-        if (window != lastMinuteWindow) {
-            ledger.expireMinuteWindows(window);
-            lastMinuteWindow = window;
-        }
+        // Spread over passes (at most MINUTE_KEYS_PER_PASS a second) so that 100,000 namespaces neither hold the
+        // ledger lock for long nor make one delta larger than the channel accepts.
+        ledger.expireMinuteWindows(Math.floorDiv(now, 60_000L), MINUTE_KEYS_PER_PASS);
     }
 
     /** A periodic task that logs its failure instead of being cancelled by it. */
