@@ -37,6 +37,7 @@ import org.jgroups.stack.Protocol;
  * TCP (tcp_nodelay, bind_addr/bind_port, port_range 0, diagnostics off)
  * [DELAY]                                  only when CLUSTER_DELAY is set (fault tests)
  * TCPPING | DNS_PING | KUBE_PING
+ * [SYM_ENCRYPT]   ({@link TandemEncrypt}) AES/CBC, key derived from CLUSTER_SECRET; absent only when insecure
  * MERGE3          max_interval = CLUSTER_MERGE_INTERVAL, min_interval = a fifth
  * FD_SOCK2        same bind address, port offset 100
  * FD_ALL3         timeout = CLUSTER_FD_TIMEOUT, interval = a quarter
@@ -50,7 +51,13 @@ import org.jgroups.stack.Protocol;
  * pbcast.STATE_TRANSFER
  * </pre>
  *
- * The lists returned are mutable so that tests can insert protocols (DISCARD, a fault injector) before the
+ * SYM_ENCRYPT sits directly above discovery so that everything above it — MERGE3's INFO, FD_SOCK2's and FD_ALL3's
+ * messages, VERIFY_SUSPECT2, NAKACK2/UNICAST3 (joins, views, retransmissions), flow control, fragments, the state
+ * transfer and our own messages — is encrypted, and a process without the key cannot join or be merged in. Below
+ * it a stranger still reaches TCP connection setup and discovery (and FD_SOCK2's own socket on port + 100, which
+ * is outside the stack): see docs/security.md.
+ *
+ * <p>The lists returned are mutable so that tests can insert protocols (DISCARD, a fault injector) before the
  * channel is created. Diagnostics are switched off after the channel is created, see
  * {@link #disableDiagnostics(org.jgroups.JChannel)}. Stateless; thread-safe.
  */
@@ -62,8 +69,17 @@ final class ProtocolStacks {
     private ProtocolStacks() {
     }
 
-    /** The production stack: TCP and the configured discovery. */
+    /** The production stack, encrypted with keys derived from the settings' secret when there is one. */
     static List<Protocol> tcp(TransportSettings s) {
+        return tcp(s, s.secret() == null ? null : ClusterKeys.derive(s.secret(), s.clusterName()));
+    }
+
+    /**
+     * The production stack: TCP, the configured discovery and, when {@code keys} is not null, encryption.
+     *
+     * @param keys derived from the settings' secret, or null for an insecure cluster
+     */
+    static List<Protocol> tcp(TransportSettings s, ClusterKeys keys) {
         InetAddress bind = resolve(s.bindAddr(), CommonSettings.BIND_ADDR.name());
         TCP tcp = new TCP();
         tcp.setBindAddress(bind);
@@ -81,6 +97,9 @@ final class ProtocolStacks {
         stack.add(tcp);
         addDelay(stack, s);
         stack.add(discovery(s));
+        if (keys != null) {
+            stack.add(TandemEncrypt.withKey(keys.encryptionKey()));
+        }
         stack.add(merge(s));
         FD_SOCK2 fdSock = new FD_SOCK2().setOffset(TransportSettings.FD_SOCK_OFFSET).setBindAddress(bind)
                 .setPortRange(0);

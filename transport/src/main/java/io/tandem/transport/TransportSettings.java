@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * @param kubeLabels       KUBE_PING's pod label selector, or null for every pod of the namespace
  * @param kubeMasterHost   Kubernetes API host for KUBE_PING (discovery = kube)
  * @param kubeMasterPort   Kubernetes API port for KUBE_PING
- * @param secret           shared cluster secret, or null when {@code insecure} (encryption itself comes later)
+ * @param secret           shared cluster secret (keys SYM_ENCRYPT and the message MAC), or null when {@code insecure}
  * @param insecure         CLUSTER_INSECURE: allows clustering without a secret
  * @param joinWait         how long a controller that found nobody waits before it calls itself ready
  * @param minMembers       readiness waits until the view holds at least this many members
@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  * @param fdTimeout        FD_ALL3 timeout (its interval is a quarter of it)
  * @param mergeInterval    MERGE3 max_interval (min_interval is a fifth of it)
  * @param maxMessageBytes  larger incoming cluster messages are dropped and counted
+ * @param maxKeys          most keys in one delta or row; a message with more is dropped and counted
+ * @param maxStateBytes    largest state transfer a joiner accepts
  * @param delay            test only: a constant delay on every incoming message (JGroups' DELAY), or null
  */
 public record TransportSettings(String clusterName, String controllerId, int controllerCount, boolean clustering,
@@ -54,7 +56,8 @@ public record TransportSettings(String clusterName, String controllerId, int con
                                 List<HostPort> members, String dnsQuery, String kubeNamespace, String kubeLabels,
                                 String kubeMasterHost, int kubeMasterPort, String secret, boolean insecure,
                                 Duration joinWait, int minMembers, Duration flushInterval, Duration fdTimeout,
-                                Duration mergeInterval, int maxMessageBytes, Duration delay) {
+                                Duration mergeInterval, int maxMessageBytes, int maxKeys, long maxStateBytes,
+                                Duration delay) {
 
     /** How members find each other. */
     public enum Discovery {
@@ -118,6 +121,10 @@ public record TransportSettings(String clusterName, String controllerId, int con
             "MERGE3 max_interval: how often partitions are looked for (min_interval is a fifth of it)");
     public static final Setting CLUSTER_MAX_MESSAGE_BYTES = new Setting("CLUSTER_MAX_MESSAGE_BYTES", "4194304",
             "largest cluster message accepted, in bytes; larger ones are dropped and counted");
+    public static final Setting CLUSTER_MAX_KEYS = new Setting("CLUSTER_MAX_KEYS", "2000000",
+            "most keys (namespaces, invokers) in one delta or row; a message with more is dropped and counted");
+    public static final Setting CLUSTER_MAX_STATE_BYTES = new Setting("CLUSTER_MAX_STATE_BYTES", null,
+            "largest state transfer a joining controller accepts, in bytes (default: 64 x CLUSTER_MAX_MESSAGE_BYTES)");
     public static final Setting CLUSTER_DELAY = new Setting("CLUSTER_DELAY", null,
             "test only: delay every incoming cluster message by this much (JGroups DELAY), for fault tests");
 
@@ -126,7 +133,8 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 KUBERNETES_NAMESPACE, KUBERNETES_LABELS, KUBERNETES_MASTER_HOST, KUBERNETES_MASTER_PORT,
                 KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, CLUSTER_SECRET, CLUSTER_SECRET_FILE,
                 CLUSTER_INSECURE, CLUSTER_JOIN_WAIT, CLUSTER_MIN_MEMBERS, CLUSTER_FLUSH_INTERVAL, CLUSTER_FD_TIMEOUT,
-                CLUSTER_MERGE_INTERVAL, CLUSTER_MAX_MESSAGE_BYTES, CLUSTER_DELAY);
+                CLUSTER_MERGE_INTERVAL, CLUSTER_MAX_MESSAGE_BYTES, CLUSTER_MAX_KEYS, CLUSTER_MAX_STATE_BYTES,
+                CLUSTER_DELAY);
     }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -180,6 +188,11 @@ public record TransportSettings(String clusterName, String controllerId, int con
                     + " CLUSTER_SECRET_FILE; CLUSTER_INSECURE=true allows a cluster without a secret)");
         }
 
+        int maxMessageBytes = env.intValue(CLUSTER_MAX_MESSAGE_BYTES, 64 * 1024, 1 << 30);
+        long maxStateBytes = env.isSet(CLUSTER_MAX_STATE_BYTES)
+                ? env.longValue(CLUSTER_MAX_STATE_BYTES, 64 * 1024, Integer.MAX_VALUE - 16)
+                : Math.min((long) maxMessageBytes * WireCodec.STATE_SIZE_FACTOR, Integer.MAX_VALUE - 16);
+
         Duration delay = env.isSet(CLUSTER_DELAY)
                 ? env.duration(CLUSTER_DELAY, Duration.ZERO, Duration.ofSeconds(10)) : null;
 
@@ -191,7 +204,7 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 env.duration(CLUSTER_FLUSH_INTERVAL, Duration.ofMillis(1), Duration.ofSeconds(1)),
                 env.duration(CLUSTER_FD_TIMEOUT, Duration.ofMillis(400), Duration.ofMinutes(10)),
                 env.duration(CLUSTER_MERGE_INTERVAL, Duration.ofMillis(500), Duration.ofMinutes(10)),
-                env.intValue(CLUSTER_MAX_MESSAGE_BYTES, 64 * 1024, 1 << 30),
+                maxMessageBytes, env.intValue(CLUSTER_MAX_KEYS, 1, 100_000_000), maxStateBytes,
                 delay);
     }
 
@@ -300,6 +313,6 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 + kubeMasterPort + ", secret=" + (secret == null ? "none" : "<hidden>") + ", insecure=" + insecure
                 + ", joinWait=" + joinWait + ", minMembers=" + minMembers + ", flushInterval=" + flushInterval
                 + ", fdTimeout=" + fdTimeout + ", mergeInterval=" + mergeInterval + ", maxMessageBytes="
-                + maxMessageBytes + ", delay=" + delay + "]";
+                + maxMessageBytes + ", maxKeys=" + maxKeys + ", maxStateBytes=" + maxStateBytes + ", delay=" + delay + "]";
     }
 }

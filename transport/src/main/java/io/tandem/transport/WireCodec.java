@@ -7,12 +7,17 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The versioned binary format of {@link WireMessage}s.
@@ -28,7 +33,16 @@ import java.util.regex.Pattern;
  * incarnation  = controllerId:string startMs(i64) tiebreak(i32)
  * key          = string (1..512 bytes of UTF-8)
  * string       = length(uvarint) utf8 bytes;  nstring = (length + 1)(uvarint) utf8 bytes, 0 for null
+ * sealed       = message mac                        -- when the cluster has a secret
+ * mac          = HMAC-SHA256(macKey, message), 32 bytes
  * </pre>
+ *
+ * <p><b>Authentication.</b> With a MAC key (derived from {@code CLUSTER_SECRET}, see {@link ClusterKeys}) every
+ * encoded message, the state included, ends with an HMAC-SHA256 of everything before it, and {@link #decode}
+ * checks it (in constant time) before it reads a single field: a forged or tampered message is a
+ * {@link WireException} of kind {@value #AUTH_KIND}, even if the encryption layer below were misconfigured or
+ * absent. Without a key (CLUSTER_INSECURE) there is no MAC; a keyed and an unkeyed controller reject each other's
+ * messages. The MAC binds no sender: a member holding the secret is trusted (see docs/security.md).
  *
  * Version 1 is current. A receiver accepts the current and the previous version so a rolling upgrade works:
  * when version 2 comes, {@link #decode} keeps its {@code case 1} next to the new {@code case 2}.
@@ -49,8 +63,12 @@ final class WireCodec {
 
     /** Longest key in UTF-8 bytes (namespace names are at most 256 characters in OpenWhisk). */
     static final int MAX_KEY_BYTES = 512;
-    /** Most keys in one delta or row. */
+    /** Default of the most keys in one delta or row ({@code CLUSTER_MAX_KEYS}). */
     static final int MAX_KEYS = 2_000_000;
+    /** Length of the HMAC-SHA256 trailer. */
+    static final int MAC_BYTES = 32;
+    /** {@link WireException#kind()} of a message whose MAC is missing or wrong. */
+    static final String AUTH_KIND = "auth";
     /** Most rows in a state (one per controller incarnation). */
     static final int MAX_ROWS = 10_000;
     /** Longest URL or config hash in a HELLO. */
@@ -61,18 +79,53 @@ final class WireCodec {
     private static final Pattern CONTROLLER_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final int maxMessageBytes;
+    private final int maxKeys;
+    private final long maxStateBytes;
+    /** One Mac per thread (a Mac is not thread-safe); null without a key. */
+    private final ThreadLocal<Mac> mac;
 
+    /** Without a MAC, the default key cap and a state cap of {@value #STATE_SIZE_FACTOR} messages (tests, benchmarks). */
     WireCodec(int maxMessageBytes) {
+        this(maxMessageBytes, MAX_KEYS, (long) maxMessageBytes * STATE_SIZE_FACTOR, null);
+    }
+
+    /**
+     * @param maxKeys       most keys in one delta or row
+     * @param maxStateBytes largest state transfer accepted (capped at 2 GB)
+     * @param macKey        HMAC-SHA256 key, or null for no MAC (an insecure cluster)
+     */
+    WireCodec(int maxMessageBytes, int maxKeys, long maxStateBytes, byte[] macKey) {
         this.maxMessageBytes = maxMessageBytes;
+        this.maxKeys = maxKeys;
+        this.maxStateBytes = Math.min(maxStateBytes, Integer.MAX_VALUE - 16);
+        if (macKey == null) {
+            this.mac = null;
+        } else {
+            SecretKeySpec key = new SecretKeySpec(macKey.clone(), "HmacSHA256");
+            this.mac = ThreadLocal.withInitial(() -> {
+                try {
+                    Mac m = Mac.getInstance("HmacSHA256");
+                    m.init(key);
+                    return m;
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("HmacSHA256 unavailable", e);
+                }
+            });
+            mac.get(); // fail at construction, not on the first message
+        }
+    }
+
+    int maxKeys() {
+        return maxKeys;
     }
 
     int maxMessageBytes() {
         return maxMessageBytes;
     }
 
-    /** Largest state accepted: {@value #STATE_SIZE_FACTOR} messages, at most 2 GB. */
+    /** Largest state accepted, at most 2 GB. */
     long maxStateBytes() {
-        return Math.min((long) maxMessageBytes * STATE_SIZE_FACTOR, Integer.MAX_VALUE - 16);
+        return maxStateBytes;
     }
 
     // ---------------------------------------------------------------------------------------------- encoding
@@ -120,7 +173,43 @@ final class WireCodec {
         } else {
             throw new IllegalArgumentException("unknown message " + m);
         }
+        if (mac != null) {
+            Mac h = mac.get();
+            h.update(w.buf, 0, w.pos);
+            w.ensure(MAC_BYTES);
+            try {
+                h.doFinal(w.buf, w.pos);
+            } catch (ShortBufferException e) {
+                throw new IllegalStateException(e);
+            }
+            w.pos += MAC_BYTES;
+        }
         return w.toByteArray();
+    }
+
+    /**
+     * Checks the MAC of {@code buf[off, off + len)} and returns the length of the message before it; without a key
+     * returns {@code len}. A missing or wrong MAC is a {@link WireException} of kind {@value #AUTH_KIND}.
+     */
+    private int verify(byte[] buf, int off, int len) {
+        if (buf == null || off < 0 || len < 0 || off > buf.length - len) {
+            throw new WireException("truncated", "no message");
+        }
+        if (mac == null) {
+            return len;
+        }
+        int body = len - MAC_BYTES;
+        if (body < 0) {
+            throw new WireException(AUTH_KIND, "message too short to carry a MAC");
+        }
+        Mac h = mac.get();
+        h.update(buf, off, body);
+        byte[] expected = h.doFinal();
+        byte[] actual = Arrays.copyOfRange(buf, off + body, off + len);
+        if (!MessageDigest.isEqual(expected, actual)) {
+            throw new WireException(AUTH_KIND, "bad MAC: not sent by a member holding the cluster secret");
+        }
+        return body;
     }
 
     // ---------------------------------------------------------------------------------------------- decoding
@@ -131,7 +220,7 @@ final class WireCodec {
             throw new WireException("oversized", "message of " + len + " bytes exceeds CLUSTER_MAX_MESSAGE_BYTES="
                     + maxMessageBytes);
         }
-        WireMessage m = decodeAny(buf, off, len);
+        WireMessage m = decodeAny(buf, off, verify(buf, off, len));
         if (m instanceof WireMessage.State) {
             throw new WireException("type", "a STATE is not a channel message");
         }
@@ -143,7 +232,7 @@ final class WireCodec {
         if (len > maxStateBytes()) {
             throw new WireException("oversized", "state of " + len + " bytes exceeds " + maxStateBytes());
         }
-        WireMessage m = decodeAny(buf, off, len);
+        WireMessage m = decodeAny(buf, off, verify(buf, off, len));
         if (!(m instanceof WireMessage.State)) {
             throw new WireException("type", "expected a STATE, got " + m.getClass().getSimpleName());
         }
@@ -162,7 +251,7 @@ final class WireCodec {
         if (buf == null || off < 0 || len < 0 || off > buf.length - len) {
             throw new WireException("truncated", "no message");
         }
-        Reader r = new Reader(buf, off, len);
+        Reader r = new Reader(buf, off, len, maxKeys);
         if (r.u8() != (MAGIC & 0xff)) {
             throw new WireException("magic", "not a Tandem message (bad magic byte)");
         }
@@ -192,7 +281,7 @@ final class WireCodec {
                 if (seq < 1) {
                     throw new WireException("content", "delta sequence number " + seq + " < 1");
                 }
-                int n = r.count(MAX_KEYS, 3);
+                int n = r.count(maxKeys, 3);
                 Map<String, Long> changes = new HashMap<>(capacity(n));
                 for (int i = 0; i < n; i++) {
                     String key = r.key();
@@ -336,12 +425,14 @@ final class WireCodec {
     private static final class Reader {
         private final byte[] buf;
         private final int end;
+        private final int maxKeys;
         private int pos;
 
-        Reader(byte[] buf, int off, int len) {
+        Reader(byte[] buf, int off, int len, int maxKeys) {
             this.buf = buf;
             this.pos = off;
             this.end = off + len;
+            this.maxKeys = maxKeys;
         }
 
         int remaining() {
@@ -477,7 +568,7 @@ final class WireCodec {
         RowSnapshot row() {
             Incarnation owner = incarnation();
             long seq = uvarint();
-            int n = count(MAX_KEYS, 3);
+            int n = count(maxKeys, 3);
             Map<String, Long> counts = new HashMap<>(capacity(n));
             for (int i = 0; i < n; i++) {
                 String key = key();

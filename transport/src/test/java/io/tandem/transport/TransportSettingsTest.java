@@ -64,6 +64,8 @@ class TransportSettingsTest {
         assertEquals(Duration.ofSeconds(5), s.mergeInterval());
         assertEquals(Duration.ofSeconds(1), s.mergeMinInterval());
         assertEquals(4 * 1024 * 1024, s.maxMessageBytes());
+        assertEquals(2_000_000, s.maxKeys());
+        assertEquals(64L * 4 * 1024 * 1024, s.maxStateBytes());
         assertNull(s.delay());
         assertEquals("change-me", s.secret());
         assertFalse(s.toString().contains("change-me"), "the secret is never printed");
@@ -77,7 +79,8 @@ class TransportSettingsTest {
                 "CLUSTER_DNS_QUERY", "KUBERNETES_NAMESPACE", "KUBERNETES_LABELS", "KUBERNETES_MASTER_HOST",
                 "KUBERNETES_MASTER_PORT", "CLUSTER_SECRET", "CLUSTER_SECRET_FILE", "CLUSTER_INSECURE",
                 "CLUSTER_JOIN_WAIT", "CLUSTER_MIN_MEMBERS", "CLUSTER_FLUSH_INTERVAL", "CLUSTER_FD_TIMEOUT",
-                "CLUSTER_MERGE_INTERVAL", "CLUSTER_MAX_MESSAGE_BYTES", "CLUSTER_DELAY")) {
+                "CLUSTER_MERGE_INTERVAL", "CLUSTER_MAX_MESSAGE_BYTES", "CLUSTER_MAX_KEYS", "CLUSTER_MAX_STATE_BYTES",
+                "CLUSTER_DELAY")) {
             assertTrue(names.contains(n), n);
         }
     }
@@ -125,6 +128,7 @@ class TransportSettingsTest {
                 "CLUSTER_MIN_MEMBERS", Map.entry("CLUSTER_MIN_MEMBERS", "0"),
                 "CLUSTER_MEMBERS", Map.entry("CLUSTER_MEMBERS", "a:1,b:99999"),
                 "CLUSTER_MAX_MESSAGE_BYTES", Map.entry("CLUSTER_MAX_MESSAGE_BYTES", "10"),
+                "CLUSTER_MAX_KEYS", Map.entry("CLUSTER_MAX_KEYS", "0"),
                 "CLUSTER_INSECURE", Map.entry("CLUSTER_INSECURE", "maybe"),
                 "CLUSTER_FLUSH_INTERVAL", Map.entry("CLUSTER_FLUSH_INTERVAL", "0ms"));
         cases.forEach((expected, kv) -> {
@@ -134,6 +138,15 @@ class TransportSettingsTest {
             assertEquals(expected, e.variable(), e.getMessage());
             assertTrue(e.getMessage().contains(kv.getValue()), e.getMessage());
         });
+    }
+
+    @Test
+    void shouldNameTheVariableOfABadStateLimit() {
+        Map<String, String> vars = base();
+        vars.put("CLUSTER_MAX_STATE_BYTES", "12");
+        assertEquals("CLUSTER_MAX_STATE_BYTES", refused(vars).variable());
+        vars.put("CLUSTER_MAX_STATE_BYTES", "1000000");
+        assertEquals(1_000_000L, read(vars).maxStateBytes());
     }
 
     @Test
@@ -178,20 +191,28 @@ class TransportSettingsTest {
         vars.put("CLUSTER_DELAY", "5ms");
         TransportSettings s = read(vars);
         List<Protocol> stack = ProtocolStacks.tcp(s);
-        assertEquals(List.of("TCP", "DELAY", "TCPPING", "MERGE3", "FD_SOCK2", "FD_ALL3", "VERIFY_SUSPECT2", "NAKACK2",
-                "UNICAST3", "STABLE", "GMS", "UFC", "MFC", "FRAG4", "STATE_TRANSFER"),
+        // SYM_ENCRYPT (TandemEncrypt) right above discovery: everything from MERGE3 up is encrypted
+        assertEquals(List.of("TCP", "DELAY", "TCPPING", "TandemEncrypt", "MERGE3", "FD_SOCK2", "FD_ALL3",
+                "VERIFY_SUSPECT2", "NAKACK2", "UNICAST3", "STABLE", "GMS", "UFC", "MFC", "FRAG4", "STATE_TRANSFER"),
                 stack.stream().map(Protocol::getName).collect(Collectors.toList()));
+        TandemEncrypt encrypt = (TandemEncrypt) stack.get(3);
+        assertEquals("AES/CBC/PKCS5Padding", encrypt.symAlgorithm());
+        assertEquals(16, encrypt.simIvLength());
+        assertEquals(ClusterKeys.derive(s.secret(), s.clusterName()).encryptionKey(), encrypt.secretKey());
+        List<String> insecure = ProtocolStacks.tcp(s, null).stream().map(Protocol::getName)
+                .collect(Collectors.toList());
+        assertFalse(insecure.contains("TandemEncrypt"), "no encryption without a secret: " + insecure);
         TCP tcp = (TCP) stack.get(0);
         assertTrue(tcp.tcpNodelay());
         assertEquals(InetAddress.getByName("127.0.0.1"), tcp.getBindAddress());
         assertEquals(17800, tcp.getBindPort());
-        FD_SOCK2 fd = (FD_SOCK2) stack.get(4);
+        FD_SOCK2 fd = (FD_SOCK2) stack.get(5);
         assertEquals(100, fd.getOffset());
         assertEquals(InetAddress.getByName("127.0.0.1"), fd.getValue("bind_addr"));
-        assertEquals(8000L, ((FD_ALL3) stack.get(5)).getTimeout());
-        assertEquals(2000L, ((FD_ALL3) stack.get(5)).getInterval());
-        assertEquals(5000L, ((MERGE3) stack.get(3)).getMaxInterval());
-        assertEquals(1000L, ((MERGE3) stack.get(3)).getMinInterval());
+        assertEquals(8000L, ((FD_ALL3) stack.get(6)).getTimeout());
+        assertEquals(2000L, ((FD_ALL3) stack.get(6)).getInterval());
+        assertEquals(5000L, ((MERGE3) stack.get(4)).getMaxInterval());
+        assertEquals(1000L, ((MERGE3) stack.get(4)).getMinInterval());
         assertEquals(5, ((DELAY) stack.get(1)).getInDelay());
         assertEquals(2, ((TCPPING) stack.get(2)).getInitialHosts().size());
 
