@@ -60,8 +60,9 @@ class CompletionPublisherTest {
         controller.await("a", TIMEOUT);
         assertEquals(3, controller.attempts("a"));
         assertEquals("Bearer tok", controller.find("a").authorization());
+        // The receiver sees the request before the publisher has read the answer and counted it.
+        Wait.until(TIMEOUT, () -> p.delivered() == 1, () -> "delivery counted");
         assertEquals(2, p.retried());
-        assertEquals(1, p.delivered());
     }
 
     @Test
@@ -88,7 +89,7 @@ class CompletionPublisherTest {
         // One sender delivers in order, so once the marker is in, "gone" has had its only attempt.
         controller.await("marker", TIMEOUT);
         assertEquals(1, controller.attempts("gone"));
-        assertEquals(1, p.dropped());
+        Wait.until(TIMEOUT, () -> p.dropped() == 1, () -> "the drop counted");
         assertEquals(0, p.retried());
     }
 
@@ -126,6 +127,6 @@ class CompletionPublisherTest {
         hold.countDown();
         Wait.until(TIMEOUT, () -> controller.deliveredCount() == 30, () -> "all delivered");
         assertTrue(controller.maxInFlight() <= senders, "max in flight " + controller.maxInFlight());
-        assertEquals(30, p.delivered());
+        Wait.until(TIMEOUT, () -> p.delivered() == 30, () -> "all deliveries counted");
     }
 }
