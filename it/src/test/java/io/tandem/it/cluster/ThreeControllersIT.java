@@ -84,6 +84,16 @@ class ThreeControllersIT {
             Wait.until(Duration.ofSeconds(10), () -> load.count(200) > 100, "load continues");
         }
         Invariants.awaitQuiescentInvariants(cluster, Duration.ofSeconds(30));
+        // A non-blocking activation's record can be fetched from any controller: it is forwarded to the owner.
+        String auth = io.tandem.it.harness.Http.basic(cluster.key("ns1"));
+        io.tandem.it.harness.Http.Response invoked = io.tandem.it.harness.Http.post(cluster.controller(3).apiUrl()
+                + "/api/v1/namespaces/_/actions/echo", auth, "{\"via\": \"controller3\"}");
+        assertEquals(202, invoked.status(), invoked.body());
+        String id = invoked.json().get("activationId").getAsString();
+        for (Cluster.Node c : cluster.controllers()) {
+            Wait.until(Duration.ofSeconds(10), () -> io.tandem.it.harness.Http.get(c.apiUrl()
+                    + "/api/v1/namespaces/_/activations/" + id, auth).status() == 200, c.name() + " serves " + id);
+        }
         TreeSet<String> view = Invariants.view(cluster.controller(1));
         assertEquals(3, view.size());
         assertTrue(view.contains(incarnationOf(cluster.controller(3))), "the new incarnation is in the view");
