@@ -43,7 +43,8 @@ public final class HostProcess {
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         try {
             Files.createDirectories(log.getParent());
-            StringBuilder sb = new StringBuilder("=== start " + name + " at " + java.time.Instant.now() + " env ");
+            StringBuilder sb = new StringBuilder("=== start " + name + " at " + java.time.Instant.now() + ": "
+                    + String.join(" ", command) + " env ");
             env.forEach((k, v) -> sb.append(k).append('=')
                     .append(k.contains("SECRET") || k.contains("TOKEN") ? "***" : v).append(' '));
             Files.writeString(log, sb.append('\n').toString(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);

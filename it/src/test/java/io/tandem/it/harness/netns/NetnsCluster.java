@@ -212,6 +212,16 @@ public final class NetnsCluster implements AutoCloseable {
         this.net = Netns.create();
         net.beforeClose(this::stopAll);
         try {
+            // Logs of an earlier run of the same test go: a run's logs are its own (and kept after it).
+            if (Files.isDirectory(dir)) {
+                try (var old = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) old::iterator) {
+                        if (f.getFileName().toString().endsWith(".log")) {
+                            Files.delete(f);
+                        }
+                    }
+                }
+            }
             Files.createDirectories(dir);
             Path authFile = dir.resolve("auth.txt");
             StringBuilder sb = new StringBuilder();
