@@ -3,6 +3,7 @@ package io.tandem.bench;
 import io.tandem.core.activation.ActionSpec;
 import io.tandem.core.admission.Balancer;
 import io.tandem.core.admission.Decision;
+import io.tandem.core.admission.HeadroomPacer;
 import io.tandem.core.admission.Limits;
 import io.tandem.core.admission.NamespaceLimits;
 import io.tandem.core.admission.SharePolicy;
@@ -36,10 +37,10 @@ import org.openjdk.jmh.infra.ThreadParams;
  * {@code CLUSTER_FLUSH_INTERVAL} (2 ms by default) under the same monitor the invoke path takes.
  *
  * <p><b>Setup.</b> Clustering on with the whole expected view ({@code SharePolicy.clustered(() -> 3, 3)}), 10 healthy
- * invokers, one action of 256 MB. Every namespace is pre-populated with one activation that stays in flight, so with
+ * invokers, pacing on (a 10 ms {@code HeadroomPacer} window), one action of 256 MB. Every namespace is pre-populated with one activation that stays in flight, so with
  * 100,000 namespaces the ledger holds 100,000 namespace keys (plus the per-minute keys, once touched) and every
  * lookup runs against maps of that size. Limits are set high enough that every measured activation is admitted on
- * its home invoker: the figures are the cost of the accepting path, the one that runs at full load. Each benchmark
+ * its home invoker and the pacer (which still runs its per-namespace window bookkeeping) never holds one back: the figures are the cost of the accepting path, the one that runs at full load. Each benchmark
  * thread walks the namespaces round robin from its own offset.
  *
  * <p>In the admission benchmarks the per-minute window advances by one minute before each iteration and the
@@ -89,9 +90,9 @@ public class HotPathBenchmark {
                 pool.onCheckOk(i, START_MS);
             }
             ledger = new Ledger(new Incarnation("bench-0", START_MS, 1));
-            Limits limits = new Limits(new NamespaceLimits(1_000, Integer.MAX_VALUE), Map.of(), 10_000_000);
+            Limits limits = new Limits(new NamespaceLimits(1_000_000, Integer.MAX_VALUE), Map.of(), 10_000_000);
             balancer = new Balancer(ledger, pool, limits, SharePolicy.clustered(() -> 3, 3), () -> nowMs,
-                    new SplittableRandom(42));
+                    new SplittableRandom(42), new HeadroomPacer(10));
             for (int i = 0; i < namespaces; i++) {
                 admitted(balancer.admit(names[i], ACTION));
                 if (i % FLUSH_EVERY == FLUSH_EVERY - 1) {

@@ -330,6 +330,17 @@ public final class JGroupsReplicator implements Replicator {
         return v == null ? 1 : v.size();
     }
 
+    @Override
+    public int rank() {
+        // Lock-free for the same reason as viewSize(); JGroups orders a view's members the same on every member.
+        View v = view;
+        JChannel ch = channel;
+        if (v == null || ch == null) {
+            return 0;
+        }
+        return Math.max(0, v.getMembers().indexOf(ch.getAddress()));
+    }
+
     /** The live members of the view (ghosts being evicted are left out), this controller included. */
     @Override
     public List<Member> members() {

@@ -93,6 +93,11 @@ public final class LocalReplicator implements Replicator {
     }
 
     @Override
+    public int rank() {
+        return 0;
+    }
+
+    @Override
     public List<Member> members() {
         return List.of(new Member(ledger.self(), apiUrl, adminUrl, true, true));
     }

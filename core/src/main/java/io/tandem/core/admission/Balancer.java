@@ -21,6 +21,11 @@ import java.util.random.RandomGenerator;
  * the request is unavailable. An admitted activation books +1 on its namespace and on the system key and its
  * memory on the invoker.
  *
+ * <p>With clustering on and peers in the view, a request within the concurrency limit may still be told to wait
+ * ({@link Decision.Paced}) when this controller has used its share of the namespace's headroom for the current
+ * pacing window: see {@link HeadroomPacer}, which bounds what controllers admit together on counts a few
+ * milliseconds old.
+ *
  * <p><b>Invariant.</b> Check-and-acquire is atomic: two concurrent admissions can never both take the last slot of a
  * namespace or the last memory of an invoker on this controller. Remote controllers' bookings arrive as deltas a
  * few milliseconds late; the overshoot that causes is measured by the load test, not hidden.
@@ -39,22 +44,25 @@ public final class Balancer {
     private final SharePolicy policy;
     private final Clock clock;
     private final RandomGenerator random;
+    private final HeadroomPacer pacer;
     private final int[] steps;
     private final LongAdder admitted = new LongAdder();
     private final LongAdder forced = new LongAdder();
     private final LongAdder throttledMinute = new LongAdder();
     private final LongAdder throttledConcurrency = new LongAdder();
     private final LongAdder throttledSystem = new LongAdder();
+    private final LongAdder paced = new LongAdder();
     private final LongAdder unavailable = new LongAdder();
 
     public Balancer(Ledger ledger, InvokerPool pool, Limits limits, SharePolicy policy, Clock clock,
-                    RandomGenerator random) {
+                    RandomGenerator random, HeadroomPacer pacer) {
         this.ledger = ledger;
         this.pool = pool;
         this.limits = limits;
         this.policy = policy;
         this.clock = clock;
         this.random = random;
+        this.pacer = pacer;
         this.steps = StepSizes.of(pool.size());
     }
 
@@ -65,7 +73,8 @@ public final class Balancer {
 
     /** Admits or rejects one activation of {@code action} (its name as in the catalog) in {@code namespace}. */
     public Decision admit(String namespace, ActionSpec action) {
-        long window = Math.floorDiv(clock.millis(), MINUTE_MS);
+        long now = clock.millis();
+        long window = Math.floorDiv(now, MINUTE_MS);
         NamespaceLimits nl = limits.of(namespace);
         Decision d = ledger.update(tx -> {
             String minuteKey = Keys.minute(window, namespace);
@@ -80,6 +89,13 @@ public final class Balancer {
             long concAllowed = policy.allowed(nl.concurrent());
             if (inFlight >= concAllowed) {
                 return throttled(Decision.Reason.CONCURRENCY, inFlight, nl.concurrent(), concAllowed);
+            }
+            if (!policy.perController() && !pacer.allow(nsKey, now, tx.local(nsKey), inFlight, concAllowed,
+                    policy.visible(), policy.rank())) {
+                tx.add(minuteKey, -1); // the retry counts this request in its window
+                return new Decision.Paced(inFlight, concAllowed, pacer.untilNextWindow(now),
+                        "Too many concurrent requests in flight (count: " + inFlight + ", allowed: " + nl.concurrent()
+                                + "). The rest of the limit was being taken through other controllers.");
             }
             long system = count(tx, Keys.SYSTEM);
             if (system >= policy.allowed(limits.systemOverload())) {
@@ -186,6 +202,8 @@ public final class Balancer {
                 case SYSTEM_OVERLOAD -> throttledSystem.increment();
                 default -> throw new IllegalStateException(t.reason().name());
             }
+        } else if (d instanceof Decision.Paced) {
+            paced.increment();
         } else {
             unavailable.increment();
         }
@@ -206,6 +224,20 @@ public final class Balancer {
             case CONCURRENCY -> throttledConcurrency.sum();
             case SYSTEM_OVERLOAD -> throttledSystem.sum();
         };
+    }
+
+    /** A request that was paced until its caller stopped waiting: answered 429, counted as a concurrency throttle. */
+    public void pacedOut() {
+        throttledConcurrency.increment();
+    }
+
+    /** Admissions told to wait for the next pacing window (each retry counts again). */
+    public long pacedCount() {
+        return paced.sum();
+    }
+
+    public HeadroomPacer pacer() {
+        return pacer;
     }
 
     public long unavailableCount() {

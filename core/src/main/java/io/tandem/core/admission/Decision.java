@@ -10,6 +10,14 @@ public sealed interface Decision {
     record Throttled(Reason reason, long count, long allowed, String message) implements Decision {
     }
 
+    /**
+     * Within the limit, but this controller has used its share of the headroom for the current pacing window
+     * ({@link HeadroomPacer}): ask again in {@code retryInMs}. Nothing was booked (the per-minute increment is taken
+     * back, the retry counts). {@code message} is the 429 to answer if the caller stops waiting.
+     */
+    record Paced(long count, long allowed, long retryInMs, String message) implements Decision {
+    }
+
     /** No healthy invoker: 503. Nothing was booked. */
     record Unavailable(String message) implements Decision {
     }

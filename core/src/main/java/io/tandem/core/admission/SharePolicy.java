@@ -21,8 +21,17 @@ public interface SharePolicy {
     /** The expected number of controllers ({@code CONTROLLER_COUNT}). */
     int expected();
 
+    /** This controller's position in the view, 0-based (0 with clustering off). */
+    int rank();
+
     /** Clustering on: cluster totals; while degraded, each side admits (view size / expected) of each limit. */
     static SharePolicy clustered(java.util.function.IntSupplier viewSize, int expected) {
+        return clustered(viewSize, () -> 0, expected);
+    }
+
+    /** As {@link #clustered(java.util.function.IntSupplier, int)}, with this controller's rank in the view. */
+    static SharePolicy clustered(java.util.function.IntSupplier viewSize, java.util.function.IntSupplier rank,
+                                 int expected) {
         return new SharePolicy() {
             @Override
             public long allowed(long configured) {
@@ -51,6 +60,11 @@ public interface SharePolicy {
             @Override
             public int expected() {
                 return expected;
+            }
+
+            @Override
+            public int rank() {
+                return rank.getAsInt();
             }
         };
     }
@@ -81,6 +95,11 @@ public interface SharePolicy {
             @Override
             public int expected() {
                 return controllerCount;
+            }
+
+            @Override
+            public int rank() {
+                return 0;
             }
         };
     }

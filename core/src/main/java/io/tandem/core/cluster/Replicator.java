@@ -26,6 +26,12 @@ public interface Replicator extends AutoCloseable {
      */
     int viewSize();
 
+    /**
+     * This controller's position in the current view, 0-based (0 when alone). The same rules as
+     * {@link #viewSize()}: lock-free, called under the ledger's monitor.
+     */
+    int rank();
+
     /** The members of the current view, this controller included. */
     List<Member> members();
 

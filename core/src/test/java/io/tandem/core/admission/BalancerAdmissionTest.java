@@ -33,7 +33,7 @@ class BalancerAdmissionTest {
     private final Ledger ledger = new Ledger(new Incarnation("c1", 1_000, 1));
 
     private Balancer balancer(Limits limits, SharePolicy policy) {
-        return new Balancer(ledger, healthyPool(4, 1_000_000), limits, policy, clock, new Random(42));
+        return new Balancer(ledger, healthyPool(4, 1_000_000), limits, policy, clock, new Random(42), HeadroomPacer.off());
     }
 
     private Balancer balancer(Limits limits) {
@@ -270,7 +270,7 @@ class BalancerAdmissionTest {
     @Test
     void shouldGiveEverythingBackOnRelease() {
         Balancer b = new Balancer(ledger, healthyPool(3, 512), limits(100, 1_000, 1_000), wholeCluster(), clock,
-                new Random(42));
+                new Random(42), HeadroomPacer.off());
         List<Ticket> tickets = new ArrayList<>();
         tickets.addAll(admitN(b, ALICE, 5));
         tickets.addAll(admitN(b, BOB, 4));

@@ -44,7 +44,7 @@ class BalancerConcurrencyTest {
     void shouldNeverAdmitMoreThanTheNamespaceLimitUnderConcurrentCallers() throws InterruptedException {
         int limit = 5;
         Balancer b = new Balancer(ledger, healthyPool(4, 1_000_000), limits(limit, Integer.MAX_VALUE, 1_000_000),
-                wholeCluster(), clock, new Random(1));
+                wholeCluster(), clock, new Random(1), HeadroomPacer.off());
         ActionSpec action = new ActionSpec("echo", "echo", 128, 60_000);
         AtomicInteger outstanding = new AtomicInteger();
         AtomicInteger maxOutstanding = new AtomicInteger();
@@ -88,7 +88,7 @@ class BalancerConcurrencyTest {
         List<Invoker> pool = List.of(invokers(1, slots * memoryMb).get(0),
                 new Invoker(invokerId(1), "http://big", 1_000_000_000));
         Balancer b = new Balancer(ledger, healthyPool(pool), limits(1_000_000, Integer.MAX_VALUE, 1_000_000),
-                wholeCluster(), clock, new Random(1));
+                wholeCluster(), clock, new Random(1), HeadroomPacer.off());
         ActionSpec action = new ActionSpec(actionWithHash(NS, 42), "echo", memoryMb, 60_000);
         String small = invokerId(0);
         AtomicInteger outstandingOnSmall = new AtomicInteger();

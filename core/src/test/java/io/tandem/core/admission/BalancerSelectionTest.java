@@ -41,7 +41,7 @@ class BalancerSelectionTest {
     }
 
     private Balancer balancer(Ledger l, InvokerPool pool, SharePolicy policy) {
-        return new Balancer(l, pool, limits(10_000, 100_000, 100_000), policy, clock, new Random(42));
+        return new Balancer(l, pool, limits(10_000, 100_000, 100_000), policy, clock, new Random(42), HeadroomPacer.off());
     }
 
     /** An action of one slot whose combined hash with {@link #NS} is {@code hash}. */

@@ -314,6 +314,8 @@ final class AdminHandler implements HttpHandler {
             out.append("tandem_throttled_total{reason=\"").append(r.name().toLowerCase(Locale.ROOT)).append("\"} ")
                     .append(b.throttledCount(r)).append('\n');
         }
+        ControllerMetrics.counter(out, "tandem_paced_total", "admission attempts within the limit told to wait for the"
+                + " next pacing window (retries count again; a request that waits too long is a 429)", b.pacedCount());
         ControllerMetrics.counter(out, "tandem_unavailable_total", "invokes answered 503 because no invoker was healthy",
                 b.unavailableCount());
         ControllerMetrics.counter(out, "tandem_forced_placements_total",

@@ -31,6 +31,7 @@ import java.util.Deque;
 import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -199,6 +200,15 @@ final class ApiHandler implements HttpHandler {
 
     private void admit(HttpServerExchange ex, Request req, byte[] body) {
         JsonObject params = InvokeParams.parse(body, settings.maxParams(), settings.maxJsonDepth());
+        admit(ex, req, params, clock.millis() + settings.admissionPaceMaxWait().toMillis());
+    }
+
+    /**
+     * One admission attempt. A paced answer (the cluster has room, this controller's share of it for the current
+     * window is used) is asked again at the next window, on the exchange's IO thread, until {@code giveUpAtMs};
+     * no thread waits meanwhile.
+     */
+    private void admit(HttpServerExchange ex, Request req, JsonObject params, long giveUpAtMs) {
         String notReady = controller.whyNotAdmitting();
         if (notReady != null) {
             metrics.notReady();
@@ -207,6 +217,19 @@ final class ApiHandler implements HttpHandler {
             throw new ApiException(503, Balancer.UNAVAILABLE);
         }
         Decision d = balancer.admit(req.namespace(), req.spec());
+        if (d instanceof Decision.Paced p) {
+            if (clock.millis() + p.retryInMs() > giveUpAtMs) {
+                balancer.pacedOut();
+                LOG.log(Level.DEBUG, () -> controllerId + " event=throttled request=" + req.requestId()
+                        + " reason=paced count=" + p.count());
+                throw new ApiException(429, p.message());
+            }
+            Replies.keepOpen(ex);
+            timers.schedule(() -> Replies.later(ex, controllerId,
+                    () -> guarded(ex, req.requestId(), () -> admit(ex, req, params, giveUpAtMs))),
+                    p.retryInMs(), TimeUnit.MILLISECONDS);
+            return;
+        }
         if (d instanceof Decision.Throttled t) {
             LOG.log(Level.DEBUG, () -> controllerId + " event=throttled request=" + req.requestId() + " reason="
                     + t.reason().name().toLowerCase(Locale.ROOT) + " count=" + t.count());

@@ -3,6 +3,7 @@ package io.tandem.http.controller;
 import io.tandem.core.Clock;
 import io.tandem.core.TandemException;
 import io.tandem.core.admission.Balancer;
+import io.tandem.core.admission.HeadroomPacer;
 import io.tandem.core.admission.SharePolicy;
 import io.tandem.core.cluster.Replicator;
 import io.tandem.core.invoker.InvokerPool;
@@ -55,7 +56,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Ledger ledger = new Ledger(Incarnation.next(s.controllerId(), System.currentTimeMillis(), new SecureRandom()));
  * Replicator replicator = ...;   // transport: JGroups, or local with CLUSTERING=off
  * replicator.start();
- * SharePolicy policy = s.clustering() ? SharePolicy.clustered(replicator::viewSize, s.controllerCount())
+ * SharePolicy policy = s.clustering() ? SharePolicy.clustered(replicator::viewSize, replicator::rank, s.controllerCount())
  *                                     : SharePolicy.local(s.controllerCount());
  * Controller c = Controller.start(s, ledger, replicator, policy, Clock.system());
  * Runtime.getRuntime().addShutdownHook(new Thread(c::shutdown, "tandem-shutdown"));
@@ -103,7 +104,8 @@ public final class Controller implements AutoCloseable {
         this.clock = clock;
         this.pool = new InvokerPool(s.invokers(), s.invokerOfflineAfter().toMillis());
         // The balancer draws from its random only under the ledger's monitor, so an unsynchronized one is fine.
-        this.balancer = new Balancer(ledger, pool, s.limits(), policy, clock, new SplittableRandom());
+        this.balancer = new Balancer(ledger, pool, s.limits(), policy, clock, new SplittableRandom(),
+                new HeadroomPacer(s.admissionPaceWindow().toMillis()));
         this.store = new ActivationStore(s.activationStoreSize(), s.activationStoreTtl().toMillis());
         this.lifecycle = new ActivationLifecycle(s.controllerId(), balancer, store, metrics, clock,
                 s.forcedCompletionGrace().toMillis());

@@ -54,6 +54,8 @@ public record ControllerSettings(
         int invokerDispatchQueue,
         Duration forcedCompletionGrace,
         Duration blockingWaitMax,
+        Duration admissionPaceWindow,
+        Duration admissionPaceMaxWait,
         int maxBodyBytes,
         int maxHeaderBytes,
         int maxParams,
@@ -104,6 +106,11 @@ public record ControllerSettings(
             "an activation without a completion ends as a system error after its time limit plus this grace");
     public static final Setting BLOCKING_WAIT_MAX = new Setting("BLOCKING_WAIT_MAX", "60s",
             "longest blocking wait, the default and the maximum of the 'timeout' query parameter");
+    public static final Setting ADMISSION_PACE_WINDOW = new Setting("ADMISSION_PACE_WINDOW", "10ms",
+            "clustering on: near a namespace's concurrency limit each controller takes at most its share of the"
+                    + " headroom per window of this length (docs/design-notes.md, pacing); 0 turns pacing off");
+    public static final Setting ADMISSION_PACE_MAX_WAIT = new Setting("ADMISSION_PACE_MAX_WAIT", "200ms",
+            "how long a request within the limit waits for a pacing window with room before it gets the 429");
     public static final Setting MAX_BODY_BYTES = new Setting("MAX_BODY_BYTES", "1048576",
             "largest invoke request body; larger is 413");
     public static final Setting MAX_HEADER_BYTES = new Setting("MAX_HEADER_BYTES", "16384",
@@ -129,7 +136,8 @@ public record ControllerSettings(
         SettingsCatalog.registerAll(API_PORT, ADMIN_PORT, ADMIN_TOKEN, AUTH, AUTH_FILE, ACTIONS, ACTIONS_FILE,
                 NAMESPACE_CONCURRENCY_LIMIT, NAMESPACE_MINUTE_LIMIT, NAMESPACE_LIMITS, SYSTEM_OVERLOAD_LIMIT,
                 INVOKERS, INVOKER_TOKEN, INVOKER_HEALTH_INTERVAL, INVOKER_OFFLINE_AFTER, INVOKER_CONNECTIONS,
-                INVOKER_DISPATCH_QUEUE, FORCED_COMPLETION_GRACE, BLOCKING_WAIT_MAX, MAX_BODY_BYTES, MAX_HEADER_BYTES,
+                INVOKER_DISPATCH_QUEUE, FORCED_COMPLETION_GRACE, BLOCKING_WAIT_MAX, ADMISSION_PACE_WINDOW,
+                ADMISSION_PACE_MAX_WAIT, MAX_BODY_BYTES, MAX_HEADER_BYTES,
                 MAX_PARAMS, MAX_JSON_DEPTH, ACTIVATION_STORE_SIZE, ACTIVATION_STORE_TTL, DEREGISTRATION_DELAY,
                 DRAIN_TIMEOUT, IO_THREADS, WORKER_THREADS);
     }
@@ -198,6 +206,8 @@ public record ControllerSettings(
                 env.intValue(INVOKER_DISPATCH_QUEUE, 0, 10_000_000),
                 env.duration(FORCED_COMPLETION_GRACE, Duration.ZERO, Duration.ofHours(1)),
                 env.duration(BLOCKING_WAIT_MAX, Duration.ofMillis(100), Duration.ofMinutes(10)),
+                env.duration(ADMISSION_PACE_WINDOW, Duration.ZERO, Duration.ofSeconds(1)),
+                env.duration(ADMISSION_PACE_MAX_WAIT, Duration.ZERO, Duration.ofSeconds(10)),
                 env.intValue(MAX_BODY_BYTES, 16, 256 << 20),
                 env.intValue(MAX_HEADER_BYTES, 1024, 1 << 20),
                 env.intValue(MAX_PARAMS, 1, 10_000_000),
@@ -230,7 +240,9 @@ public record ControllerSettings(
                 + ", invokerOfflineAfter=" + invokerOfflineAfter.toMillis() + "ms"
                 + ", invokerConnections=" + invokerConnections + ", invokerDispatchQueue=" + invokerDispatchQueue
                 + ", forcedCompletionGrace=" + forcedCompletionGrace.toMillis() + "ms"
-                + ", blockingWaitMax=" + blockingWaitMax.toMillis() + "ms, maxBodyBytes=" + maxBodyBytes
+                + ", blockingWaitMax=" + blockingWaitMax.toMillis() + "ms"
+                + ", admissionPaceWindow=" + admissionPaceWindow.toMillis() + "ms"
+                + ", admissionPaceMaxWait=" + admissionPaceMaxWait.toMillis() + "ms, maxBodyBytes=" + maxBodyBytes
                 + ", maxHeaderBytes=" + maxHeaderBytes + ", maxParams=" + maxParams + ", maxJsonDepth=" + maxJsonDepth
                 + ", activationStoreSize=" + activationStoreSize
                 + ", activationStoreTtl=" + activationStoreTtl.toMillis() + "ms"

@@ -69,10 +69,14 @@ final class ControllerFixture implements AutoCloseable {
     }
 
     static ControllerFixture start(Map<String, String> env, StubReplicator replicator) {
+        return start(env, replicator, SharePolicy.clustered(() -> 1, 1));
+    }
+
+    static ControllerFixture start(Map<String, String> env, StubReplicator replicator, SharePolicy policy) {
         ControllerSettings s = ControllerSettings.from(new Env(env));
         Ledger ledger = new Ledger(Incarnation.next(s.controllerId(), System.currentTimeMillis(),
                 new SplittableRandom()));
-        Controller c = Controller.start(s, ledger, replicator, SharePolicy.clustered(() -> 1, 1), Clock.system());
+        Controller c = Controller.start(s, ledger, replicator, policy, Clock.system());
         return new ControllerFixture(c, replicator);
     }
 

@@ -27,6 +27,11 @@ final class StubReplicator implements Replicator {
     }
 
     @Override
+    public int rank() {
+        return 0;
+    }
+
+    @Override
     public List<Member> members() {
         return members;
     }

@@ -185,6 +185,11 @@ final class SecurityFixture implements AutoCloseable {
         }
 
         @Override
+        public int rank() {
+            return 0;
+        }
+
+        @Override
         public List<Member> members() {
             return List.of();
         }
