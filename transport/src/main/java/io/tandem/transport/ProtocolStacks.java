@@ -15,7 +15,7 @@ import org.jgroups.protocols.MERGE3;
 import org.jgroups.protocols.MFC;
 import org.jgroups.protocols.SHARED_LOOPBACK;
 import org.jgroups.protocols.SHARED_LOOPBACK_PING;
-import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCP_NIO2;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.UFC;
 import org.jgroups.protocols.UNICAST3;
@@ -34,7 +34,7 @@ import org.jgroups.stack.Protocol;
  * start). The order and values follow JGroups' own {@code tcp.xml}, tuned as DESIGN.md asks:
  *
  * <pre>
- * TCP (tcp_nodelay, bind_addr/bind_port, port_range 0, diagnostics off)
+ * TCP_NIO2 (tcp_nodelay, bind_addr/bind_port, port_range 0, max_send_buffers 512, diagnostics off)
  * [DELAY]                                  only when CLUSTER_DELAY is set (fault tests)
  * TCPPING | DNS_PING | KUBE_PING
  * [SYM_ENCRYPT]   ({@link TandemEncrypt}) AES/CBC, key derived from CLUSTER_SECRET; absent only when insecure
@@ -65,6 +65,12 @@ final class ProtocolStacks {
     static final long JOIN_TIMEOUT_MS = 2000;
     static final long CREDITS = 2_000_000;
     static final int FRAG_SIZE = 60_000;
+    /**
+     * Messages TCP_NIO2 buffers per connection while the peer does not read, before it drops (retransmission
+     * repairs drops). JGroups' default of 10 drops during ordinary bursts of deltas and heartbeats; 512 messages
+     * of at most {@link #FRAG_SIZE} bytes bound the memory a stalled peer can hold at about 30 MB.
+     */
+    static final int MAX_SEND_BUFFERS = 512;
 
     private ProtocolStacks() {
     }
@@ -81,7 +87,14 @@ final class ProtocolStacks {
      */
     static List<Protocol> tcp(TransportSettings s, ClusterKeys keys) {
         InetAddress bind = resolve(s.bindAddr(), CommonSettings.BIND_ADDR.name());
-        TCP tcp = new TCP();
+        // TCP_NIO2, not TCP: TCP writes to each member in turn on the sending thread and connects synchronously,
+        // so one peer behind a silent cut (its socket buffer full, or a reconnect waiting out sock_conn_timeout)
+        // stalled every multicast to everyone: heartbeats, views and deltas to the healthy peers included, and a
+        // partition under load went undetected for minutes (docs/fault-suite.md, bug 1). TCP_NIO2 never blocks a
+        // sender: connects are non-blocking, and a write that does not fit is buffered per connection (up to
+        // max_send_buffers, then dropped and left to NAKACK2/UNICAST3 retransmission).
+        TCP_NIO2 tcp = new TCP_NIO2();
+        tcp.setMaxSendBuffers(MAX_SEND_BUFFERS);
         tcp.setBindAddress(bind);
         tcp.setBindPort(s.port());
         // Fail fast on a taken port instead of silently binding to the next one, which peers would not look for.

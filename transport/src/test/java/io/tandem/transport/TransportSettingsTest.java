@@ -24,7 +24,7 @@ import org.jgroups.protocols.DELAY;
 import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.MERGE3;
-import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCP_NIO2;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.dns.DNS_PING;
 import org.jgroups.protocols.kubernetes.KUBE_PING;
@@ -192,7 +192,7 @@ class TransportSettingsTest {
         TransportSettings s = read(vars);
         List<Protocol> stack = ProtocolStacks.tcp(s);
         // SYM_ENCRYPT (TandemEncrypt) right above discovery: everything from MERGE3 up is encrypted
-        assertEquals(List.of("TCP", "DELAY", "TCPPING", "TandemEncrypt", "MERGE3", "FD_SOCK2", "FD_ALL3",
+        assertEquals(List.of("TCP_NIO2", "DELAY", "TCPPING", "TandemEncrypt", "MERGE3", "FD_SOCK2", "FD_ALL3",
                 "VERIFY_SUSPECT2", "NAKACK2", "UNICAST3", "STABLE", "GMS", "UFC", "MFC", "FRAG4", "STATE_TRANSFER"),
                 stack.stream().map(Protocol::getName).collect(Collectors.toList()));
         TandemEncrypt encrypt = (TandemEncrypt) stack.get(3);
@@ -202,8 +202,9 @@ class TransportSettingsTest {
         List<String> insecure = ProtocolStacks.tcp(s, null).stream().map(Protocol::getName)
                 .collect(Collectors.toList());
         assertFalse(insecure.contains("TandemEncrypt"), "no encryption without a secret: " + insecure);
-        TCP tcp = (TCP) stack.get(0);
+        TCP_NIO2 tcp = (TCP_NIO2) stack.get(0);
         assertTrue(tcp.tcpNodelay());
+        assertEquals(ProtocolStacks.MAX_SEND_BUFFERS, tcp.getMaxSendBuffers());
         assertEquals(InetAddress.getByName("127.0.0.1"), tcp.getBindAddress());
         assertEquals(17800, tcp.getBindPort());
         FD_SOCK2 fd = (FD_SOCK2) stack.get(5);
