@@ -133,7 +133,8 @@ public final class Main {
                         "http://" + advertise + ":" + settings.adminPort(), Main::fatal)
                 : new LocalReplicator(ledger, count, "http://" + advertise + ":" + settings.apiPort(),
                         "http://" + advertise + ":" + settings.adminPort());
-        SharePolicy policy = clustering ? SharePolicy.clustered(replicator::viewSize, replicator::rank, count) : SharePolicy.local(count);
+        SharePolicy policy = clustering ? SharePolicy.clustered(replicator::viewSize, replicator::syncedMembers,
+                replicator::rank, count) : SharePolicy.local(count);
         System.getLogger("tandem").log(System.Logger.Level.INFO, "{0} starting as incarnation {1}, clustering {2}, {3} controller(s) expected",
                 id, self, clustering ? "on" : "off", count);
         replicator.start();

@@ -134,6 +134,8 @@ public final class JGroupsReplicator implements Replicator {
     private boolean firstMember;
     private long replacedInView;
     // ---- end guarded by lock
+    /** 1 + the peers whose row is held ({@link Peer#synced}); written under {@code lock}, read without it. */
+    private volatile int syncedMembers = 1;
     private volatile boolean stateInstalled;
 
     private final LongAdder deltasSent = new LongAdder();
@@ -181,6 +183,12 @@ public final class JGroupsReplicator implements Replicator {
         long resyncAskedNanos;
         /** Deltas received while a resync is outstanding, in arrival order. */
         final ArrayDeque<DeltaBatch> held = new ArrayDeque<>();
+        /**
+         * Its row is held: it came into the view by joining (a new incarnation starts from an empty row) or with
+         * the state transfer, or its ROW arrived. False for a peer that came in by a merge until its ROW (or a HELLO
+         * saying it never sent a delta) arrives: until then the counts lack its work.
+         */
+        boolean synced;
 
         Peer(Address address, Incarnation incarnation) {
             this.address = address;
@@ -331,6 +339,12 @@ public final class JGroupsReplicator implements Replicator {
     }
 
     @Override
+    public int syncedMembers() {
+        // Lock-free for the same reason as viewSize()
+        return syncedMembers;
+    }
+
+    @Override
     public int rank() {
         // Lock-free for the same reason as viewSize(); JGroups orders a view's members the same on every member.
         View v = view;
@@ -383,8 +397,9 @@ public final class JGroupsReplicator implements Replicator {
             Incarnation coordInc = coord == null ? null : incarnationOf(coord);
             out.put("coordinator", coordInc == null ? String.valueOf(coord) : coordInc.toString());
             out.put("viewSize", size);
+            out.put("syncedMembers", syncedMembers);
             out.put("expected", settings.controllerCount());
-            out.put("degraded", size < settings.controllerCount());
+            out.put("degraded", syncedMembers < settings.controllerCount());
             out.put("ready", ready());
             List<Map<String, Object>> members = new ArrayList<>();
             List<Map<String, Object>> lag = new ArrayList<>();
@@ -403,6 +418,7 @@ public final class JGroupsReplicator implements Replicator {
                     m.put("coordinator", a.equals(coord));
                     m.put("ghost", ghosts.contains(a));
                     if (p != null) {
+                        m.put("synced", p.synced);
                         m.put("wireVersion", p.wireVersion);
                         m.put("configHash", p.configHash);
                         long appliedSeq = applied.getOrDefault(p.incarnation, 0L);
@@ -465,7 +481,8 @@ public final class JGroupsReplicator implements Replicator {
         m.put("state_transfer_last_bytes", lastStateBytes);
         m.put("states_served", statesServed.sum());
         m.put("view_size", size);
-        m.put("degraded", size < settings.controllerCount() ? 1 : 0);
+        m.put("synced_members", syncedMembers);
+        m.put("degraded", syncedMembers < settings.controllerCount() ? 1 : 0);
         m.put("ready", ready() ? 1 : 0);
         return m;
     }
@@ -613,7 +630,10 @@ public final class JGroupsReplicator implements Replicator {
             if (!fromOwner(peer, row.owner(), src, "row")) {
                 return;
             }
-            install(row);
+            ApplyResult installed = install(row);
+            if (installed != ApplyResult.REJECTED && installed != ApplyResult.CONFLICT) {
+                markSynced(peer, "its row arrived");
+            }
             peer.announcedSeq = Math.max(peer.announcedSeq, row.seq());
             if (peer.resyncOutstanding) {
                 peer.resyncOutstanding = false;
@@ -637,6 +657,9 @@ public final class JGroupsReplicator implements Replicator {
             peer.configHash = h.configHash();
             peer.wireVersion = h.wireVersion();
             peer.announcedSeq = Math.max(peer.announcedSeq, h.publishedSeq());
+            if (h.publishedSeq() == 0) {
+                markSynced(peer, "it never sent a delta"); // its row is empty, and so is ours of it
+            }
             if (appliedSeq(peer) < h.publishedSeq()) {
                 maybeResync(peer);
             }
@@ -697,7 +720,7 @@ public final class JGroupsReplicator implements Replicator {
     }
 
     /** Caller holds {@code lock}. */
-    private void install(RowSnapshot row) {
+    private ApplyResult install(RowSnapshot row) {
         ApplyResult r = ledger.installRow(row);
         switch (r) {
             case APPLIED:
@@ -715,6 +738,29 @@ public final class JGroupsReplicator implements Replicator {
                 // DUPLICATE or STALE: we hold this row or a newer one already
                 break;
         }
+        return r;
+    }
+
+    /** The peer's row is held from now on. Caller holds {@code lock}. */
+    private void markSynced(Peer peer, String why) {
+        if (!peer.synced) {
+            peer.synced = true;
+            if (peers.get(peer.address) == peer) {
+                log(Level.INFO, "counting " + peer.incarnation + " again: " + why);
+            }
+            recountSynced();
+        }
+    }
+
+    /** Caller holds {@code lock}. */
+    private void recountSynced() {
+        int n = 1;
+        for (Peer p : peers.values()) {
+            if (p.synced) {
+                n++;
+            }
+        }
+        syncedMembers = n;
     }
 
     /** Caller holds {@code lock}. */
@@ -818,11 +864,22 @@ public final class JGroupsReplicator implements Replicator {
             suspected.retainAll(v.getMembers());
 
             peers.keySet().removeIf(a -> !v.containsMember(a) || ghosts.contains(a));
+            View previous = view;
             for (Map.Entry<Address, Incarnation> e : incs.entrySet()) {
                 if (!e.getKey().equals(local) && !ghosts.contains(e.getKey())) {
-                    peers.computeIfAbsent(e.getKey(), a -> new Peer(a, e.getValue()));
+                    peers.computeIfAbsent(e.getKey(), a -> {
+                        Peer p = new Peer(a, e.getValue());
+                        // A joiner is a new incarnation: its row starts empty, as ours of it does. A member that
+                        // comes in by a merge held work on the other side: not counted until its ROW arrives.
+                        p.synced = !merge || previous == null;
+                        if (!p.synced) {
+                            log(Level.INFO, "not counting " + p.incarnation + " until its row arrives (merge)");
+                        }
+                        return p;
+                    });
                 }
             }
+            recountSynced();
             List<Incarnation> dropped = ledger.retainOnly(live);
             if (!dropped.isEmpty()) {
                 log(Level.INFO, "dropped the rows of " + dropped + " (no longer in the view)");
@@ -991,8 +1048,10 @@ public final class JGroupsReplicator implements Replicator {
             List<Incarnation> live = new ArrayList<>();
             for (Peer p : peers.values()) {
                 live.add(p.incarnation);
+                p.synced = true; // in the snapshot, or joined after it was taken (then its row is empty)
             }
             ledger.retainOnly(live);
+            recountSynced();
             // recorded before readiness flips, so a reader that sees ready() also sees the transfer counted
             lastStateBytes = bytes.length;
             lastStateRows = state.rows().size();

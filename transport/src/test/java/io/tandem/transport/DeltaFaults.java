@@ -14,6 +14,7 @@ final class DeltaFaults extends Protocol {
     private final AtomicInteger dropNext = new AtomicInteger();
     private final AtomicInteger duplicateNext = new AtomicInteger();
     private volatile boolean dropHellos;
+    private volatile boolean dropRows;
     final AtomicInteger dropped = new AtomicInteger();
     final AtomicInteger duplicated = new AtomicInteger();
 
@@ -28,6 +29,12 @@ final class DeltaFaults extends Protocol {
         return this;
     }
 
+    /** Drops every ROW while on, so that a peer's row cannot arrive after a merge. */
+    DeltaFaults dropRows(boolean on) {
+        dropRows = on;
+        return this;
+    }
+
     DeltaFaults duplicateNextDeltas(int n) {
         duplicateNext.set(n);
         return this;
@@ -36,7 +43,7 @@ final class DeltaFaults extends Protocol {
     @Override
     public Object up(Message msg) {
         int type = typeOf(msg);
-        if (type == WireCodec.HELLO && dropHellos) {
+        if (type == WireCodec.HELLO && dropHellos || type == WireCodec.ROW && dropRows) {
             return null;
         }
         if (type == WireCodec.DELTA) {

@@ -172,6 +172,44 @@ class JGroupsReplicatorTest {
         }
     }
 
+    /**
+     * Right after a merge a side's counts lack the other side's work until its ROW arrives: the merged peer must not
+     * be counted (the side keeps its degraded share) until then, or both sides take the whole limit at once.
+     */
+    @Test
+    void shouldNotCountAMergedPeerUntilItsRowArrives() throws Exception {
+        try (TestCluster cluster = new TestCluster("merge-sync", Map.of("CONTROLLER_COUNT", "2"))) {
+            Node a = cluster.start("a");
+            Node b = cluster.start("b");
+            cluster.awaitReady(a, b);
+            cluster.awaitView(2, a, b);
+            assertEquals(2, a.replicator.syncedMembers());
+
+            a.discard.addIgnoreMember(b.address());
+            b.discard.addIgnoreMember(a.address());
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
+                    () -> "partitioned: " + a + " " + b);
+            assertEquals(1, a.replicator.syncedMembers());
+            b.ledger.add("n/x", 5);
+
+            a.faults.dropRows(true).dropHellos(true);
+            a.discard.resetIgnoredMembers();
+            b.discard.resetIgnoredMembers();
+            cluster.awaitView(2, a, b);
+            waitUntil(TestCluster.TIMEOUT, () -> b.replicator.syncedMembers() == 2, () -> "b has a's row: " + b);
+            assertEquals(1, a.replicator.syncedMembers(), "a counts b before b's row arrived");
+            assertEquals(0, a.ledger.total("n/x"), "a lacks b's work");
+            assertEquals(1, a.metric("synced_members"));
+            assertEquals(1, a.metric("degraded"));
+
+            a.faults.dropRows(false).dropHellos(false);
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.syncedMembers() == 2, () -> "a has b's row: " + a);
+            cluster.awaitConverged(a, b);
+            assertEquals(5, a.ledger.total("n/x"));
+            assertEquals(0, a.metric("degraded"));
+        }
+    }
+
     @Test
     void shouldReplaceRowOfOldIncarnationAndEvictGhostQuickly() throws Exception {
         // FD_ALL3 alone would take 20 s: an eviction within the wait below is the suspicion's doing

@@ -181,8 +181,8 @@ public final class Balancer {
                     + " (clustering is off).";
         } else if (allowed < configured) {
             message = what + " (count: " + count + ", allowed: " + configured + "). The cluster is degraded ("
-                    + policy.visible() + " of " + policy.expected()
-                    + " controllers visible): this part of it admits at most " + allowed + ".";
+                    + policy.counted() + " of " + policy.expected()
+                    + " controllers counted): this part of it admits at most " + allowed + ".";
         } else {
             message = what + " (count: " + count + ", allowed: " + configured + ").";
         }

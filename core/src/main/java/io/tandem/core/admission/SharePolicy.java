@@ -12,11 +12,17 @@ public interface SharePolicy {
     /** True when counts are compared per controller (CLUSTERING=off); false when cluster totals are used. */
     boolean perController();
 
-    /** True while the view holds fewer members than expected. */
+    /** True while fewer members than expected are counted (the view is smaller, or a merge is settling). */
     boolean degraded();
 
     /** Members visible (1 with clustering off). */
     int visible();
+
+    /**
+     * Members whose work the counts hold (1 with clustering off): the view, less the peers of a merge whose rows
+     * have not arrived yet. Shares are computed from this.
+     */
+    int counted();
 
     /** The expected number of controllers ({@code CONTROLLER_COUNT}). */
     int expected();
@@ -32,14 +38,27 @@ public interface SharePolicy {
     /** As {@link #clustered(java.util.function.IntSupplier, int)}, with this controller's rank in the view. */
     static SharePolicy clustered(java.util.function.IntSupplier viewSize, java.util.function.IntSupplier rank,
                                  int expected) {
+        return clustered(viewSize, viewSize, rank, expected);
+    }
+
+    /**
+     * Clustering on, with the members counted apart from the view: while degraded, each side admits
+     * (counted / expected) of each limit, so that right after a merge, before the other side's rows have arrived,
+     * a side does not take the whole limit on counts that hold only its own work.
+     *
+     * @param viewSize members in the view (pacing splits the headroom among them)
+     * @param counted  members whose rows are held ({@code Replicator#syncedMembers()}), at most the view size
+     */
+    static SharePolicy clustered(java.util.function.IntSupplier viewSize, java.util.function.IntSupplier counted,
+                                 java.util.function.IntSupplier rank, int expected) {
         return new SharePolicy() {
             @Override
             public long allowed(long configured) {
-                int v = viewSize.getAsInt();
-                if (v >= expected) {
+                int c = counted.getAsInt();
+                if (c >= expected) {
                     return configured;
                 }
-                return Math.max(1, configured * v / expected);
+                return Math.max(1, configured * c / expected);
             }
 
             @Override
@@ -49,12 +68,17 @@ public interface SharePolicy {
 
             @Override
             public boolean degraded() {
-                return viewSize.getAsInt() < expected;
+                return counted.getAsInt() < expected;
             }
 
             @Override
             public int visible() {
                 return viewSize.getAsInt();
+            }
+
+            @Override
+            public int counted() {
+                return counted.getAsInt();
             }
 
             @Override
@@ -89,6 +113,11 @@ public interface SharePolicy {
 
             @Override
             public int visible() {
+                return 1;
+            }
+
+            @Override
+            public int counted() {
                 return 1;
             }
 

@@ -27,6 +27,17 @@ public interface Replicator extends AutoCloseable {
     int viewSize();
 
     /**
+     * Members whose rows this controller holds in full: itself, plus the peers of the view whose row it has
+     * received since they came into the view. Lower than {@link #viewSize()} only for a moment after a merge, until
+     * the other side's rows arrive: until then its counts lack that side's work, and admission must keep to the
+     * share of the side it knows (SharePolicy) rather than take the whole limit on half the counts. The same rules
+     * as {@link #viewSize()}: lock-free, called under the ledger's monitor.
+     */
+    default int syncedMembers() {
+        return viewSize();
+    }
+
+    /**
      * This controller's position in the current view, 0-based (0 when alone). The same rules as
      * {@link #viewSize()}: lock-free, called under the ledger's monitor.
      */

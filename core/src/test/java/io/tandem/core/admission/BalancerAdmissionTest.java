@@ -268,6 +268,25 @@ class BalancerAdmissionTest {
     }
 
     @Test
+    void shouldKeepTheDegradedShareAfterAMergeUntilTheOtherSidesRowsAreCounted() {
+        AtomicInteger counted = new AtomicInteger(2);
+        Balancer b = balancer(limits(100, 1_000, 10_000),
+                SharePolicy.clustered(() -> 3, counted::get, () -> 0, 3));
+
+        admitN(b, ALICE, 66);
+        Decision.Throttled t = throttled(b.admit(ALICE, ECHO), Decision.Reason.CONCURRENCY);
+
+        assertEquals(66, t.allowed(), "three in the view, but only two members' rows are in the counts");
+        assertTrue(t.message().contains("2 of 3"), t.message());
+        assertTrue(b.policy().degraded());
+        assertEquals(3, b.policy().visible());
+
+        counted.set(3);
+        assertFalse(b.policy().degraded());
+        admitted(b.admit(ALICE, ECHO));
+    }
+
+    @Test
     void shouldGiveEverythingBackOnRelease() {
         Balancer b = new Balancer(ledger, healthyPool(3, 512), limits(100, 1_000, 1_000), wholeCluster(), clock,
                 new Random(42), HeadroomPacer.off());

@@ -145,6 +145,7 @@ final class AdminHandler implements HttpHandler {
         o.addProperty("clustering", c.settings().clustering());
         o.addProperty("degraded", c.policy().degraded());
         o.addProperty("visible", c.policy().visible());
+        o.addProperty("counted", c.policy().counted());
         o.addProperty("expected", c.policy().expected());
         o.addProperty("inFlight", c.lifecycle().inFlight());
         JsonElement described;
@@ -358,6 +359,8 @@ final class AdminHandler implements HttpHandler {
         ControllerMetrics.gauge(out, "tandem_degraded", "1 while fewer controllers are visible than CONTROLLER_COUNT",
                 c.policy().degraded() ? 1 : 0);
         ControllerMetrics.gauge(out, "tandem_controllers_visible", "controllers in the view", c.policy().visible());
+        ControllerMetrics.gauge(out, "tandem_controllers_counted",
+                "controllers whose rows are held (below visible only while a merge settles)", c.policy().counted());
         Map<String, Number> cluster;
         try {
             cluster = new TreeMap<>(c.replicator().metrics());
