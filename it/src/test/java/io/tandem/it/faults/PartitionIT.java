@@ -114,8 +114,6 @@ class PartitionIT {
     @Test
     @Order(2)
     void shouldDetectALongSplitStayWithinTheLimitAndMergeWhenHealed() {
-        Faults.knownBug("BUG-1: under load a silent partition stalls JGroups' bundler (blocking TCP send to the cut"
-                + " peer), so nobody is removed for 30 s and more");
         long mergesBefore = cluster.controller(1).metric("tandem_cluster_merges")
                 + cluster.controller(3).metric("tandem_cluster_merges");
         Duration hold = Faults.full() ? Duration.ofSeconds(30) : Duration.ofSeconds(6);
