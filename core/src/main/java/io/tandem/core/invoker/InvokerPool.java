@@ -13,6 +13,13 @@ import java.util.List;
  * unhealthy (it gets no work, so only that can clear its window). Supervision (an I/O thread elsewhere) reports results here; time comes in
  * as an argument.
  *
+ * <p>Time this controller could not supervise does not count against an invoker: when no call reached the pool for
+ * longer than half the offline time (the process was paused, e.g. SIGSTOP or a long stop-the-world pause), every
+ * invoker's last good check is moved forward by the stall less that half. Otherwise a controller resumed after a
+ * pause would mark every invoker offline at once, and end every activation on them as a system error, for a
+ * silence that was its own. A supervisor that merely runs slowly is not forgiven for long: each credit is the gap
+ * less half the offline time, so a dead invoker still goes offline.
+ *
  * <p>Thread-safe: state changes are synchronized; {@link #isHealthy(int)} reads a volatile array without locking,
  * since the invoke path may see a state one check late.
  */
@@ -27,6 +34,8 @@ public final class InvokerPool {
     private final boolean[][] window;
     private final int[] windowPos;
     private final long[] unhealthySinceMs;
+    /** When supervision last reported anything; -1 before the first report. */
+    private long lastReportMs = -1;
     private volatile InvokerState[] states;
 
     public InvokerPool(List<Invoker> configured, long offlineAfterMs) {
@@ -88,6 +97,7 @@ public final class InvokerPool {
 
     /** A health check answered. Returns the state before, so a caller can log transitions. */
     public synchronized InvokerState onCheckOk(int index, long nowMs) {
+        forgiveStall(nowMs);
         checked[index] = true;
         lastOkMs[index] = nowMs;
         InvokerState before = states[index];
@@ -109,6 +119,7 @@ public final class InvokerPool {
 
     /** A health check failed (connection refused, timeout, bad answer). */
     public synchronized void onCheckFailed(int index, long nowMs) {
+        forgiveStall(nowMs);
         checked[index] = true;
         tick(index, nowMs);
     }
@@ -135,6 +146,7 @@ public final class InvokerPool {
 
     /** Marks invokers offline whose last good check is too old. Returns the indexes that just went offline. */
     public synchronized List<Integer> tick(long nowMs) {
+        forgiveStall(nowMs);
         List<Integer> wentOffline = new ArrayList<>();
         for (int i = 0; i < invokers.size(); i++) {
             if (tick(i, nowMs)) {
@@ -142,6 +154,20 @@ public final class InvokerPool {
             }
         }
         return wentOffline;
+    }
+
+    /** See the class comment: a stall of supervision longer than half the offline time is not held against anyone. */
+    private void forgiveStall(long nowMs) {
+        long allowance = offlineAfterMs / 2;
+        if (lastReportMs >= 0 && nowMs - lastReportMs > allowance) {
+            long credit = nowMs - lastReportMs - allowance;
+            for (int i = 0; i < lastOkMs.length; i++) {
+                if (checked[i]) {
+                    lastOkMs[i] += credit;
+                }
+            }
+        }
+        lastReportMs = Math.max(lastReportMs, nowMs);
     }
 
     private boolean tick(int i, long nowMs) {

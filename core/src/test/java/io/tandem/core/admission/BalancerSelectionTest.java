@@ -129,7 +129,7 @@ class BalancerSelectionTest {
     @Test
     void shouldSkipUnhealthyInvokers() {
         InvokerPool pool = healthyPool(10, SLOT_MB);
-        pool.tick(Fixtures.OFFLINE_AFTER_MS); // everyone offline...
+        Fixtures.superviseUntil(pool, 0, Fixtures.OFFLINE_AFTER_MS); // everyone offline...
         for (int i = 0; i < 10; i++) {
             if (i != 3 && i != 6) {
                 pool.onCheckOk(i, Fixtures.OFFLINE_AFTER_MS); // ...but home 3 and its next stop 6 stay so

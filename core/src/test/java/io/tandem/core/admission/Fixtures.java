@@ -35,6 +35,14 @@ final class Fixtures {
         return pool;
     }
 
+    /** Supervision ticking every second from {@code fromMs} to {@code toMs}, as the health supervisor does. */
+    static void superviseUntil(InvokerPool pool, long fromMs, long toMs) {
+        for (long t = fromMs; t < toMs; t += 1_000) {
+            pool.tick(t);
+        }
+        pool.tick(toMs);
+    }
+
     static InvokerPool healthyPool(int n, int capacityMb) {
         return healthyPool(invokers(n, capacityMb));
     }

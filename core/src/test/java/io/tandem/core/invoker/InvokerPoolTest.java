@@ -16,6 +16,13 @@ class InvokerPoolTest {
             new Invoker("inv-a", "http://a", 2048),
             new Invoker("inv-c", "http://c", 512)), OFFLINE_AFTER_MS);
 
+    /** Supervision ticking every second, as the health supervisor does. */
+    private void superviseUntil(long fromMs, long toMs) {
+        for (long t = fromMs; t <= toMs; t += 1_000) {
+            pool.tick(t);
+        }
+    }
+
     private void results(int index, boolean systemError, int times) {
         for (int i = 0; i < times; i++) {
             pool.onActivationResult(index, systemError);
@@ -58,6 +65,7 @@ class InvokerPoolTest {
         pool.onCheckOk(1, 1_000);
         pool.onCheckOk(1, 5_000);
 
+        assertEquals(List.of(), pool.tick(8_000));
         assertEquals(List.of(), pool.tick(10_999));
         assertEquals(List.of(0), pool.tick(11_000));
 
@@ -72,10 +80,40 @@ class InvokerPoolTest {
         pool.onCheckOk(0, 1_000);
         pool.onCheckFailed(0, 5_000);
         assertEquals(InvokerState.HEALTHY, pool.state(0));
+        pool.onCheckFailed(0, 8_000);
 
         pool.onCheckFailed(0, 11_000);
 
         assertEquals(InvokerState.OFFLINE, pool.state(0));
+    }
+
+    /** ControllerCrashIT's pause scenario: a controller resumed after SIGSTOP ended its activations as system errors. */
+    @Test
+    void shouldNotHoldAPauseOfTheControllerAgainstItsInvokers() {
+        for (long t = 1_000; t <= 5_000; t += 1_000) {
+            pool.onCheckOk(0, t);
+            pool.tick(t);
+        }
+
+        // paused for 15 s: the first thing after SIGCONT is the check that timed out meanwhile
+        pool.onCheckFailed(0, 20_000);
+        assertEquals(List.of(), pool.tick(20_001));
+        assertEquals(InvokerState.HEALTHY, pool.state(0), "the silence was the controller's own");
+
+        pool.onCheckOk(0, 21_000);
+        assertEquals(InvokerState.HEALTHY, pool.state(0));
+    }
+
+    @Test
+    void shouldStillMarkADeadInvokerOfflineWhenSupervisionRunsSlowly() {
+        pool.onCheckOk(0, 1_000);
+        long t = 1_000;
+        while (pool.state(0) != InvokerState.OFFLINE && t < 100_000) {
+            t += 6_000; // every report comes later than half the offline time
+            pool.onCheckFailed(0, t);
+        }
+        assertEquals(InvokerState.OFFLINE, pool.state(0));
+        assertTrue(t <= 1_000 + 6 * OFFLINE_AFTER_MS, "offline after " + (t - 1_000) + " ms");
     }
 
     @Test
@@ -129,7 +167,7 @@ class InvokerPoolTest {
     void shouldStartWithCleanWindowWhenComingBackOnline() {
         pool.onCheckOk(0, 0);
         results(0, true, 4);
-        pool.tick(OFFLINE_AFTER_MS);
+        superviseUntil(0, OFFLINE_AFTER_MS);
         assertEquals(InvokerState.OFFLINE, pool.state(0));
 
         pool.onCheckOk(0, 20_000);
