@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.tandem.core.Clock;
 import io.tandem.core.activation.ActivationTable;
+import io.tandem.core.activation.StallGuard;
 import io.tandem.core.admission.Balancer;
 import io.tandem.core.admission.Ticket;
 import io.tandem.core.invoker.InvokerPool;
@@ -36,6 +37,11 @@ final class ActivationLifecycle {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final long graceMs;
+    /**
+     * The ticker passes every 100 ms; a gap over 2 s means this process was stalled, and forced completions then
+     * wait 2 s for the completions that arrived meanwhile (ticker thread only).
+     */
+    private final StallGuard stall = new StallGuard(2_000, 2_000);
     private final Object drained = new Object();
 
     ActivationLifecycle(String controllerId, Balancer balancer, ActivationStore store, ControllerMetrics metrics,
@@ -89,8 +95,16 @@ final class ActivationLifecycle {
         pool.onActivationResult(e.ticket().invokerIndex(), true);
     }
 
-    /** Ends every activation whose forced completion is due. Returns how many. */
+    /** Ticker thread: ends every activation whose forced completion is due. Returns how many. */
     int expire(long nowMs) {
+        long stalledMs = stall.pass(nowMs);
+        if (stalledMs > 0) {
+            LOG.log(Level.WARNING, () -> controllerId + " event=stalled ms=" + stalledMs + " in-flight=" + table.size()
+                    + " action=\"forced completions wait 2000 ms for completions that arrived meanwhile\"");
+        }
+        if (stall.holding(nowMs)) {
+            return 0;
+        }
         List<ActivationTable.Entry<Flight>> due = table.expire(nowMs);
         for (ActivationTable.Entry<Flight> e : due) {
             metrics.forcedCompletion();
