@@ -157,6 +157,20 @@ public final class HostProcess {
         }
     }
 
+    /** How many lines of the log (every start of this host) contain {@code text}. */
+    public long countLogLines(String text) {
+        try {
+            if (!Files.exists(log)) {
+                return 0;
+            }
+            try (var lines = Files.lines(log)) {
+                return lines.filter(l -> l.contains(text)).count();
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new IllegalStateException("cannot read log " + log + ": " + e, e);
+        }
+    }
+
     /** Lines of the log at level ERROR/SEVERE, or an uncaught exception. */
     public List<String> errorLines() {
         List<String> out = new ArrayList<>();

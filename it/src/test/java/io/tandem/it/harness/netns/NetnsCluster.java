@@ -5,6 +5,10 @@ import com.google.gson.JsonObject;
 import io.tandem.it.harness.Http;
 import io.tandem.it.harness.Wait;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +27,11 @@ import java.util.UUID;
  * <p>Script-like use: {@code cluster.start(); cluster.awaitReady(); cluster.net().isolate("c3"); ...}. Closing it
  * kills every process and removes every namespace and link; a JVM shutdown hook does the same if the test JVM dies.
  * Not thread-safe, except {@link Node#inRotation()} and the read-only admin calls, which load threads use.
+ *
+ * <p>Rotation: a controller is in the load's rotation once {@link Node#awaitReady} saw it ready, and leaves it when
+ * {@link Node#kill9} kills it or it dies. With {@link Spec#readinessChecks(Duration)} the cluster also checks every
+ * controller's {@code /ready} at that interval, as a front load balancer does: a controller whose last check did not
+ * answer 200 (503 while it starts or leaves, or no answer) is out of rotation until a check answers 200 again.
  */
 public final class NetnsCluster implements AutoCloseable {
     public static final String ADMIN_TOKEN = "faults-admin-token";
@@ -32,6 +41,9 @@ public final class NetnsCluster implements AutoCloseable {
     private final List<Node> controllers = new ArrayList<>();
     private final List<Node> invokers = new ArrayList<>();
     private final Map<String, String> auth = new LinkedHashMap<>();
+    private final Duration readinessChecks;
+    private final List<Thread> checkers = new ArrayList<>();
+    private volatile boolean checking;
 
     /** A controller or an invoker host: restartable on the same address with the same environment. */
     public final class Node {
@@ -39,6 +51,8 @@ public final class NetnsCluster implements AutoCloseable {
         private final String addr;
         private final HostProcess proc;
         private volatile boolean inRotation;
+        /** The last readiness check (always true without {@link Spec#readinessChecks}). */
+        private volatile boolean checkedReady = true;
 
         Node(String host, String addr, Map<String, String> env) {
             this.host = host;
@@ -79,7 +93,7 @@ public final class NetnsCluster implements AutoCloseable {
 
         /** Whether the test's load (standing in for a front load balancer) sends requests here. */
         public boolean inRotation() {
-            return inRotation && proc.isAlive();
+            return inRotation && checkedReady && proc.isAlive();
         }
 
         public void setInRotation(boolean on) {
@@ -87,6 +101,9 @@ public final class NetnsCluster implements AutoCloseable {
         }
 
         public Node start() {
+            if (readinessChecks != null) {
+                checkedReady = false; // a new process is out of rotation until a check finds it ready
+            }
             proc.start();
             return this;
         }
@@ -175,7 +192,9 @@ public final class NetnsCluster implements AutoCloseable {
         int invokerMemoryMb = 8192;
         int concurrencyLimit = 16;
         Duration fdTimeout = Duration.ofSeconds(8);
+        Duration readinessChecks;
         final Map<String, String> controllerEnv = new LinkedHashMap<>();
+        final Map<Integer, Map<String, String>> oneControllerEnv = new LinkedHashMap<>();
 
         public Spec(String test) {
             this.test = test;
@@ -205,10 +224,23 @@ public final class NetnsCluster implements AutoCloseable {
             controllerEnv.put(k, v);
             return this;
         }
+
+        /** A variable for controller {@code i} only (over the defaults and {@link #controllerEnv(String, String)}). */
+        public Spec controllerEnv(int i, String k, String v) {
+            oneControllerEnv.computeIfAbsent(i, n -> new LinkedHashMap<>()).put(k, v);
+            return this;
+        }
+
+        /** Check every controller's {@code /ready} at this interval and keep only ready ones in rotation. */
+        public Spec readinessChecks(Duration interval) {
+            readinessChecks = interval;
+            return this;
+        }
     }
 
     public NetnsCluster(Spec spec) {
         this.dir = Path.of("target", "logs", spec.test);
+        this.readinessChecks = spec.readinessChecks;
         this.net = Netns.create();
         net.beforeClose(this::stopAll);
         try {
@@ -274,6 +306,7 @@ public final class NetnsCluster implements AutoCloseable {
                 env.put("DEREGISTRATION_DELAY", "500ms");
                 env.put("DRAIN_TIMEOUT", "10s");
                 env.putAll(spec.controllerEnv);
+                env.putAll(spec.oneControllerEnv.getOrDefault(i, Map.of()));
                 controllers.add(new Node(host, addr, env));
             }
         } catch (IOException | RuntimeException e) {
@@ -294,7 +327,48 @@ public final class NetnsCluster implements AutoCloseable {
     public NetnsCluster start() {
         invokers.forEach(Node::start);
         controllers.forEach(Node::start);
+        if (readinessChecks != null && !checking) {
+            startReadinessChecks();
+        }
         return this;
+    }
+
+    /**
+     * One checker thread per controller, as a load balancer's health check: GET /ready, 1 s timeout. They stop when
+     * the cluster closes, or after an hour at the latest.
+     */
+    private void startReadinessChecks() {
+        checking = true;
+        long deadline = System.nanoTime() + Duration.ofHours(1).toNanos();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(1)).build();
+        for (Node c : controllers) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(c.adminUrl() + "/ready"))
+                    .timeout(Duration.ofSeconds(1)).GET().build();
+            Thread t = new Thread(() -> {
+                while (checking && System.nanoTime() < deadline) {
+                    boolean ok = false;
+                    if (c.alive()) {
+                        try {
+                            ok = client.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                        } catch (IOException e) {
+                            ok = false;
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    c.checkedReady = ok;
+                    try {
+                        Thread.sleep(readinessChecks.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "ready-check-" + c.host());
+            t.setDaemon(true);
+            t.start();
+            checkers.add(t);
+        }
     }
 
     public NetnsCluster awaitReady(Duration timeout) {
@@ -366,6 +440,10 @@ public final class NetnsCluster implements AutoCloseable {
     }
 
     private void stopAll() {
+        checking = false;
+        for (Thread t : checkers) {
+            t.interrupt();
+        }
         for (Node n : controllers) {
             n.proc().destroy();
         }

@@ -15,17 +15,29 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Steady load for fault scenarios, standing in for clients behind a front load balancer: closed-loop workers send
  * blocking {@code sleep} invokes (20-120 ms) of one namespace round robin over the controllers in rotation, bounded
  * in time and in count. It keeps every answer's status (-1: the connection failed or was reset) and the activation
- * id of every 200/202/5xx answer, so that the scenario can reconcile them with the invokers' run logs.
+ * id of every 200/202/5xx answer, so that the scenario can reconcile them with the invokers' run logs, and the
+ * first {@link #MAX_FAILURES} failures with the controller they went to and when they were sent and ended.
  * Thread-safe.
  */
 public final class Traffic implements AutoCloseable {
+    public static final int MAX_FAILURES = 10_000;
+
+    /** One failed request (-1 or 5xx): where it went, when it was sent and when it ended ({@link System#nanoTime}). */
+    public record Failure(String host, long sentNanos, long endedNanos, int status, String what) {
+    }
+
+    private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger failuresKept = new AtomicInteger();
     private final Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
+    /** Host -> how many 200 answers it gave. */
+    private final Map<String, AtomicLong> okBy = new ConcurrentHashMap<>();
     /** Activation id -> status of the answer that carried it. */
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> failureSamples = new ConcurrentLinkedQueue<>();
@@ -57,6 +69,8 @@ public final class Traffic implements AutoCloseable {
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString("{\"ms\":" + ms + "}")).build();
                     int status;
+                    String what = null;
+                    long sentAt = System.nanoTime();
                     try {
                         HttpResponse<Void> r = client.send(req, HttpResponse.BodyHandlers.discarding());
                         status = r.statusCode();
@@ -64,14 +78,22 @@ public final class Traffic implements AutoCloseable {
                         r.headers().firstValue("x-openwhisk-activation-id").ifPresent(id -> ids.put(id, answered));
                     } catch (IOException e) {
                         status = -1;
+                        what = e.toString();
                         sample(c.host() + ": " + e);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         return;
                     }
                     statuses.computeIfAbsent(status, k -> new AtomicLong()).incrementAndGet();
+                    if (status == 200) {
+                        okBy.computeIfAbsent(c.host(), k -> new AtomicLong()).incrementAndGet();
+                    }
                     if (status >= 500) {
                         sample(c.host() + ": HTTP " + status);
+                    }
+                    if ((status == -1 || status >= 500) && failuresKept.incrementAndGet() <= MAX_FAILURES) {
+                        failures.add(new Failure(c.host(), sentAt, System.nanoTime(), status,
+                                what == null ? "HTTP " + status : what));
                     }
                     if (status == -1 || status >= 500) {
                         pause(20);
@@ -117,6 +139,12 @@ public final class Traffic implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** How many 200 answers controller host {@code host} gave. */
+    public long ok(String host) {
+        AtomicLong n = okBy.get(host);
+        return n == null ? 0 : n.get();
+    }
+
     /** Answers that are failures: connection failures and resets (-1) and every 5xx. */
     public long failed() {
         long n = 0;
@@ -137,6 +165,11 @@ public final class Traffic implements AutoCloseable {
     /** Activation id -> the status of the answer that carried it. */
     public Map<String, Integer> activationIds() {
         return Map.copyOf(ids);
+    }
+
+    /** The first {@link #MAX_FAILURES} failures, in the order they ended. */
+    public List<Failure> failures() {
+        return new ArrayList<>(failures);
     }
 
     public List<String> failureSamples() {
