@@ -17,7 +17,10 @@ import java.util.Map;
  * <p><b>Rule.</b> Time is cut into windows of {@code windowMs}. The first admission of a namespace in a window
  * notes this controller's own count {@code base} and the headroom {@code h = allowed - total} it sees, and takes the
  * quota {@code floor(h / n)}, plus one for {@code h mod n} of the {@code n} controllers, chosen by view rank rotated
- * by the window number (so the remainder goes round and a lone busy controller still gets it every few windows).
+ * by the window number halved (so the remainder goes round and a lone busy controller still gets it every few
+ * windows; halved because a controller that was paced retries in the next window, whose headroom the reservation
+ * below empties, so it sees every other window only: with the rotation advancing every window, an even {@code n}
+ * would show it the same ranks' turns forever).
  * Within the window the own count may rise to {@code base + quota}: slots this controller frees itself are its own
  * to reuse at once (nobody else has seen them free yet), while a slot freed elsewhere goes to one controller.
  * (Taking {@code base} from the count last sent to the peers instead, so that a slot whose release already went out
@@ -117,11 +120,14 @@ public final class HeadroomPacer {
         return windowMs - Math.floorMod(nowMs, windowMs);
     }
 
-    /** This controller's share of {@code headroom} in window {@code index}: the quotas of all ranks sum to it. */
+    /**
+     * This controller's share of {@code headroom} in window {@code index}: the quotas of all ranks sum to it. The
+     * remainder's turn advances every second window (see the class comment).
+     */
     static long quota(long headroom, int members, int rank, long index) {
         long q = headroom / members;
         long remainder = headroom % members;
-        if (Math.floorMod(rank + index, members) < remainder) {
+        if (Math.floorMod(rank + Math.floorDiv(index, 2), members) < remainder) {
             q++;
         }
         return q;

@@ -50,10 +50,35 @@ class HeadroomPacerTest {
     void shouldGiveTheRemainderToEveryRankInTurn() {
         for (int rank = 0; rank < 3; rank++) {
             int got = 0;
-            for (long index = 0; index < 3; index++) {
+            for (long index = 0; index < 6; index++) {
                 got += (int) HeadroomPacer.quota(1, 3, rank, index);
             }
-            assertEquals(1, got, "rank " + rank + " gets the single free slot once every three windows");
+            assertEquals(2, got, "rank " + rank + " gets the single free slot two windows in every six");
+        }
+    }
+
+    /**
+     * Found by trying the README's two-controller example: on an idle cluster one slot below the limit, a request
+     * that retried every window never got the slot (429 after ADMISSION_PACE_MAX_WAIT), for one of the two starting
+     * windows, whenever the view held an even number of controllers.
+     */
+    @Test
+    void shouldGiveTheLastSlotToARetryingControllerWhateverTheViewSizeAndStartingWindow() {
+        for (int members = 2; members <= 6; members++) {
+            for (int rank = 0; rank < members; rank++) {
+                for (long start = 0; start < 2L * members; start++) {
+                    HeadroomPacer pacer = new HeadroomPacer(10);
+                    long window = start;
+                    // 5 of 6 booked (by this controller), the peers idle; one retry per window, 20 windows = 200 ms
+                    while (!pacer.allow(KEY, window * 10, 5, 5, 6, members, rank) && window < start + 20) {
+                        window++;
+                    }
+                    assertTrue(window < start + 20, "n=" + members + " rank=" + rank + " first window " + start
+                            + ": the last free slot was never granted");
+                    assertTrue(window - start <= 2L * members, "n=" + members + " rank=" + rank + " waited "
+                            + (window - start) + " windows");
+                }
+            }
         }
     }
 
