@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs {@code .ci/check-deploy} (docker-compose config with CLUSTERING on and off, every variable the compose file and
  * the Kubernetes manifests set is one the launcher reads) on the repository's files, and on copies with one variable
- * misspelt, which must fail naming that variable. Needs the packaged jar (failsafe runs after package).
+ * misspelt, which must fail naming that variable; with kubectl on the PATH, on a copy whose overlay kustomize cannot
+ * build, which must fail naming the overlay. Needs the packaged jar (failsafe runs after package).
  */
 class DeployCheckIT {
     private static Path root;
@@ -66,12 +68,33 @@ class DeployCheckIT {
     void shouldNameAVariableMisspeltInAKubernetesManifest(@TempDir Path tmp) throws IOException {
         Path k8s = tmp.resolve("k8s");
         copyTree(root.resolve("docker/k8s"), k8s);
-        misspell(k8s.resolve("invoker.yaml"), "name: INVOKER_MEMORY_MB", "name: INVOKER_MEMORY");
+        misspell(k8s.resolve("base/invoker.yaml"), "name: INVOKER_MEMORY_MB", "name: INVOKER_MEMORY");
 
         Tools.Result r = check("misspelt-k8s", "--k8s", k8s.toString());
 
         assertNotEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("sets INVOKER_MEMORY, which the launcher does not read"), r.output());
+    }
+
+    @Test
+    void shouldReportAnOverlayThatKustomizeCannotBuild(@TempDir Path tmp) throws IOException {
+        Assumptions.assumeTrue(Tools.which("kubectl") != null, "kubectl is not installed: check-deploy skips kustomize");
+        Path k8s = tmp.resolve("k8s");
+        copyTree(root.resolve("docker/k8s"), k8s);
+        // the layout that once shipped: an overlay inside its own base, which kustomize refuses as a cycle
+        misspell(k8s.resolve("dns-ping/kustomization.yaml"), "- ../base", "- ..");
+        Files.writeString(k8s.resolve("kustomization.yaml"), Files.readString(k8s.resolve("base/kustomization.yaml")));
+        for (String f : List.of("rbac.yaml", "invoker.yaml", "controller.yaml")) {
+            Files.move(k8s.resolve("base").resolve(f), k8s.resolve(f));
+        }
+        Files.delete(k8s.resolve("base/kustomization.yaml"));
+        Files.delete(k8s.resolve("base"));
+
+        Tools.Result r = check("kustomize-cycle", "--k8s", k8s.toString());
+
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("dns-ping: kubectl kustomize failed"), r.output());
+        assertTrue(r.output().contains("kubectl kustomize builds 10 resources"), r.output());
     }
 
     private static void misspell(Path file, String from, String to) throws IOException {

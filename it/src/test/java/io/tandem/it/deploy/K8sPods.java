@@ -15,10 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The workloads of docker/k8s/ run as processes on loopback, each "pod" with the environment its manifest gives it:
- * fieldRefs resolved to the pod's name, namespace and IP, secretKeyRefs and the mounted secret files from a Secret
- * the test makes up. The only change: BIND_ADDR, which the manifests set to 0.0.0.0, becomes the pod's own loopback
- * address, because every pod here shares one host. Not thread-safe.
+ * The workloads of docker/k8s/ (its kustomize base, docker/k8s/base/) run as processes on loopback, each "pod" with
+ * the environment its manifest gives it: fieldRefs resolved to the pod's name, namespace and IP, secretKeyRefs and
+ * the mounted secret files from a Secret the test makes up. The only change: BIND_ADDR, which the manifests set to
+ * 0.0.0.0, becomes the pod's own loopback address, because every pod here shares one host. Not thread-safe.
  */
 final class K8sPods implements AutoCloseable {
     static final String NAMESPACE = "tandem-it";
@@ -31,7 +31,7 @@ final class K8sPods implements AutoCloseable {
 
     K8sPods(Path logDir) throws IOException {
         this.logDir = logDir;
-        this.docs = Yaml.directory(Tools.root().resolve("docker/k8s"));
+        this.docs = Yaml.directory(Tools.root().resolve("docker/k8s/base"));
         SecureRandom random = new SecureRandom();
         byte[] b = new byte[32];
         random.nextBytes(b);
