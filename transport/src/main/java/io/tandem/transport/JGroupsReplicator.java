@@ -78,7 +78,8 @@ import org.jgroups.util.ExtendedUUID;
  *   {@code CLUSTER_JOIN_WAIT} passed alone; and while the view holds at least {@code CLUSTER_MIN_MEMBERS}.</li>
  * </ul>
  *
- * <p><b>Threads.</b> Two threads of its own: the flusher, and a control thread that sends everything else
+ * <p><b>Threads.</b> Three threads of its own: the flusher, a watch that stops counting peers silent for
+ * {@link #STALE_AFTER_MS} (see {@link #syncedMembers()}), and a control thread that sends everything else
  * (HELLO, ROW, RESYNC_REQUEST), fetches the state and runs timers. JGroups' threads deliver messages and views;
  * they decode, update the ledger and the peer table under one lock, and hand any send to the control thread, so
  * a delivery thread never blocks on flow control and there is no thread per message. An exception in any
@@ -91,6 +92,20 @@ public final class JGroupsReplicator implements Replicator {
     /** ExtendedUUID key under which a member's address carries its incarnation. */
     static final String INCARNATION_KEY = "tandem.inc";
     static final long ANNOUNCE_INTERVAL_MS = 1000;
+    /**
+     * A peer silent this long (no delta, HELLO or row; it announces itself every second) is not counted in the
+     * shares until it is heard again: its row is frozen at what it last said, and FD_ALL3 takes seconds longer to
+     * remove it (docs/design-notes.md, "Degraded shares").
+     */
+    static final long STALE_AFTER_MS = 3 * ANNOUNCE_INTERVAL_MS;
+    static final long STALE_CHECK_MS = 250;
+    /**
+     * After a MergeView, a peer whose ROW has not arrived this long after it is asked for it by unicast. The merged
+     * peers' multicast ROWs can be lost in the merge itself: JGroups drops a multicast from a sender that is not
+     * yet in the receiver's view, and NAKACK2 then holds back everything later from that sender behind the gap
+     * (ControllerCrashIT: nothing from one peer for over a second after a merge, so the side stayed degraded).
+     */
+    static final long MERGE_ROW_WAIT_MS = 250;
     static final long STATE_TIMEOUT_MS = 30_000;
     static final long STATE_RETRY_MS = 1000;
     /** An unanswered RESYNC_REQUEST is asked again after this long. */
@@ -113,6 +128,7 @@ public final class JGroupsReplicator implements Replicator {
     private final WireCodec codec;
     private final LogLimiter limited;
     private final ScheduledExecutorService control;
+    private final ScheduledExecutorService staleWatch;
     private final Thread flusher;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -189,6 +205,10 @@ public final class JGroupsReplicator implements Replicator {
          * saying it never sent a delta) arrives: until then the counts lack its work.
          */
         boolean synced;
+        /** System.nanoTime() of the last message from it (or of its entering the view). */
+        long lastHeardNanos = System.nanoTime();
+        /** Silent for {@link #STALE_AFTER_MS}: not counted until heard again. */
+        boolean stale;
 
         Peer(Address address, Incarnation incarnation) {
             this.address = address;
@@ -248,6 +268,7 @@ public final class JGroupsReplicator implements Replicator {
             }
         }
         this.control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-cluster-" + id));
+        this.staleWatch = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-stale-" + id));
         this.flusher = daemon(this::flushLoop, "tandem-flusher-" + id);
     }
 
@@ -288,6 +309,9 @@ public final class JGroupsReplicator implements Replicator {
         flusher.start();
         control.scheduleAtFixedRate(() -> guarded("announce", this::announce), ANNOUNCE_INTERVAL_MS,
                 ANNOUNCE_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        // its own thread: the control thread can wait in a send (flow control) or a state transfer
+        staleWatch.scheduleAtFixedRate(() -> guarded("stale", this::checkStale), STALE_CHECK_MS, STALE_CHECK_MS,
+                TimeUnit.MILLISECONDS);
         execute("hello", this::sendHello); // the one sent from the first view went out before we were connected
         execute("state", this::fetchState);
     }
@@ -307,6 +331,7 @@ public final class JGroupsReplicator implements Replicator {
                 Thread.currentThread().interrupt();
             }
         }
+        staleWatch.shutdownNow();
         control.shutdown();
         try {
             if (!control.awaitTermination(2, TimeUnit.SECONDS)) {
@@ -338,6 +363,12 @@ public final class JGroupsReplicator implements Replicator {
         return v == null ? 1 : v.size();
     }
 
+    /**
+     * {@inheritDoc} Also left out: peers silent for {@link #STALE_AFTER_MS}. Behind a silent cut their rows are
+     * frozen at what they last said while they go on admitting, so both sides admitting the whole limit overshot
+     * it for the 12-13 s failure detection takes (OneWayCutIT: 22 of 16); a silent peer is counted again as soon as
+     * anything from it arrives.
+     */
     @Override
     public int syncedMembers() {
         // Lock-free for the same reason as viewSize()
@@ -419,6 +450,8 @@ public final class JGroupsReplicator implements Replicator {
                     m.put("ghost", ghosts.contains(a));
                     if (p != null) {
                         m.put("synced", p.synced);
+                        m.put("stale", p.stale);
+                        m.put("msSinceHeard", TimeUnit.NANOSECONDS.toMillis(now - p.lastHeardNanos));
                         m.put("wireVersion", p.wireVersion);
                         m.put("configHash", p.configHash);
                         long appliedSeq = applied.getOrDefault(p.incarnation, 0L);
@@ -612,6 +645,14 @@ public final class JGroupsReplicator implements Replicator {
     /** Applies one message. Caller holds {@code lock}. */
     private void handle(Address src, WireMessage m) {
         Peer peer = peers.get(src);
+        if (peer != null) {
+            peer.lastHeardNanos = System.nanoTime();
+            if (peer.stale) {
+                peer.stale = false;
+                log(Level.INFO, "heard from " + peer.incarnation + " again: counting it");
+                recountSynced();
+            }
+        }
         if (m instanceof WireMessage.Delta) {
             DeltaBatch batch = ((WireMessage.Delta) m).batch();
             if (!fromOwner(peer, batch.owner(), src, "delta")) {
@@ -756,11 +797,33 @@ public final class JGroupsReplicator implements Replicator {
     private void recountSynced() {
         int n = 1;
         for (Peer p : peers.values()) {
-            if (p.synced) {
+            if (p.synced && !p.stale) {
                 n++;
             }
         }
         syncedMembers = n;
+    }
+
+    /** Every {@link #STALE_CHECK_MS}, on its own thread: peers silent for {@link #STALE_AFTER_MS} stop being counted. */
+    private void checkStale() {
+        long now = System.nanoTime();
+        long limit = TimeUnit.MILLISECONDS.toNanos(STALE_AFTER_MS);
+        synchronized (lock) {
+            boolean changed = false;
+            for (Peer p : peers.values()) {
+                long silentNanos = now - p.lastHeardNanos;
+                if (!p.stale && silentNanos > limit) {
+                    p.stale = true;
+                    changed = true;
+                    log(Level.WARNING, "nothing from " + p.incarnation + " for "
+                            + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms: not counting it until it is heard"
+                            + " again (its row stays in the totals)");
+                }
+            }
+            if (changed) {
+                recountSynced();
+            }
+        }
     }
 
     /** Caller holds {@code lock}. */
@@ -908,12 +971,28 @@ public final class JGroupsReplicator implements Replicator {
             }
             if (merge) {
                 execute("merge-row", () -> send(null, new WireMessage.Row(ledger.localRow())));
+                schedule("merge-rows", this::askForMissingRows, MERGE_ROW_WAIT_MS);
             }
         }
         for (Address g : toSuspect) {
             execute("suspect", () -> suspect(g));
         }
         execute("hello", this::sendHello);
+    }
+
+    /**
+     * Asks every peer that came in by a merge and whose row is still missing for it (a unicast RESYNC_REQUEST,
+     * answered by a unicast ROW), instead of waiting for its multicast HELLO or deltas, which may be stuck behind a
+     * gap (see {@link #MERGE_ROW_WAIT_MS}). Runs after a merge and with every announcement.
+     */
+    private void askForMissingRows() {
+        synchronized (lock) {
+            for (Peer p : peers.values()) {
+                if (!p.synced) {
+                    maybeResync(p);
+                }
+            }
+        }
     }
 
     /** Passes a SUSPECT up into VERIFY_SUSPECT2: it confirms the ghost is gone and has GMS remove it. */
@@ -1068,6 +1147,7 @@ public final class JGroupsReplicator implements Replicator {
     private void announce() {
         JChannel ch = channel;
         if (ch != null && ch.isConnected() && viewSize() > 1) {
+            askForMissingRows();
             sendHello();
         }
     }

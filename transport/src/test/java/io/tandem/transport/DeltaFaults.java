@@ -15,6 +15,8 @@ final class DeltaFaults extends Protocol {
     private final AtomicInteger duplicateNext = new AtomicInteger();
     private volatile boolean dropHellos;
     private volatile boolean dropRows;
+    private volatile boolean dropAll;
+    private volatile boolean dropMulticasts;
     final AtomicInteger dropped = new AtomicInteger();
     final AtomicInteger duplicated = new AtomicInteger();
 
@@ -26,6 +28,21 @@ final class DeltaFaults extends Protocol {
     /** Drops every HELLO while on, so that a lost delta can only be noticed as a gap by the next delta. */
     DeltaFaults dropHellos(boolean on) {
         dropHellos = on;
+        return this;
+    }
+
+    /** Drops every Tandem message while on (JGroups' own traffic, heartbeats included, still passes). */
+    DeltaFaults dropAll(boolean on) {
+        dropAll = on;
+        return this;
+    }
+
+    /**
+     * Drops every multicast Tandem message (DELTA, HELLO, merge ROW) while on; unicasts (RESYNC_REQUEST and its ROW
+     * answer) pass. What a receiver sees when NAKACK2 holds a sender's multicasts behind a gap.
+     */
+    DeltaFaults dropMulticasts(boolean on) {
+        dropMulticasts = on;
         return this;
     }
 
@@ -43,6 +60,9 @@ final class DeltaFaults extends Protocol {
     @Override
     public Object up(Message msg) {
         int type = typeOf(msg);
+        if (dropAll && type >= 0 || dropMulticasts && type >= 0 && msg.getDest() == null) {
+            return null;
+        }
         if (type == WireCodec.HELLO && dropHellos || type == WireCodec.ROW && dropRows) {
             return null;
         }

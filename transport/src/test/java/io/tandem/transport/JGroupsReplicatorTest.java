@@ -210,6 +210,69 @@ class JGroupsReplicatorTest {
         }
     }
 
+    /**
+     * ControllerCrashIT: after a merge nothing multicast by one peer arrived for over a second (JGroups dropped its
+     * first multicasts, sent before the receiver installed the MergeView, and NAKACK2 held the rest behind the gap),
+     * so the receiver waited for that peer's ROW and stayed degraded. It asks for the row by unicast instead.
+     */
+    @Test
+    void shouldAskAMergedPeerForItsRowWhenItsMulticastsDoNotArrive() throws Exception {
+        try (TestCluster cluster = new TestCluster("merge-ask", Map.of("CONTROLLER_COUNT", "2"))) {
+            Node a = cluster.start("a");
+            Node b = cluster.start("b");
+            cluster.awaitReady(a, b);
+            cluster.awaitView(2, a, b);
+
+            a.discard.addIgnoreMember(b.address());
+            b.discard.addIgnoreMember(a.address());
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
+                    () -> "partitioned: " + a + " " + b);
+            b.ledger.add("n/x", 5);
+            long asked = a.metric("resyncs_requested");
+
+            a.faults.dropMulticasts(true);
+            a.discard.resetIgnoredMembers();
+            b.discard.resetIgnoredMembers();
+            cluster.awaitView(2, a, b);
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.syncedMembers() == 2,
+                    () -> "a has b's row without b's multicasts: " + a);
+            assertEquals(5, a.ledger.total("n/x"));
+            assertTrue(a.metric("resyncs_requested") > asked, "a asked b for its row");
+            a.faults.dropMulticasts(false);
+            cluster.awaitConverged(a, b);
+        }
+    }
+
+    /** OneWayCutIT: behind a silent cut, both sides admitted the whole limit on frozen rows until FD_ALL3 acted. */
+    @Test
+    void shouldStopCountingAPeerThatFellSilentAndCountItAgainWhenHeard() throws Exception {
+        try (TestCluster cluster = new TestCluster("stale", Map.of("CONTROLLER_COUNT", "2",
+                "CLUSTER_FD_TIMEOUT", "30s"))) {
+            Node a = cluster.start("a");
+            Node b = cluster.start("b");
+            cluster.awaitReady(a, b);
+            cluster.awaitView(2, a, b);
+            b.ledger.add("n/x", 4);
+            cluster.awaitConverged(a, b);
+            assertEquals(2, a.replicator.syncedMembers());
+
+            long t0 = System.nanoTime();
+            a.faults.dropAll(true);
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.syncedMembers() == 1, () -> "a stops counting b: " + a);
+            long silentMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(silentMs >= JGroupsReplicator.STALE_AFTER_MS, "not before " + JGroupsReplicator.STALE_AFTER_MS
+                    + " ms of silence: " + silentMs);
+            assertEquals(2, a.replicator.viewSize(), "failure detection has not acted");
+            assertEquals(4, a.ledger.total("n/x"), "b's row stays in the totals");
+            assertEquals(1, a.metric("degraded"));
+            assertEquals(2, b.replicator.syncedMembers(), "b still hears a");
+
+            a.faults.dropAll(false);
+            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.syncedMembers() == 2, () -> "a counts b again: " + a);
+            assertEquals(0, a.metric("degraded"));
+        }
+    }
+
     @Test
     void shouldReplaceRowOfOldIncarnationAndEvictGhostQuickly() throws Exception {
         // FD_ALL3 alone would take 20 s: an eviction within the wait below is the suspicion's doing
