@@ -35,6 +35,11 @@ import org.junit.jupiter.api.Assumptions;
 final class Faults {
     /** FD_ALL3 timeout of every fault scenario (DESIGN: tests use about 8 s). */
     static final Duration FD_TIMEOUT = Duration.ofSeconds(8);
+    /**
+     * After a merge, every controller counts every peer within this (a row normally arrives in milliseconds; a lost
+     * one is asked for 250 ms after the merge and then with every announcement, each second).
+     */
+    static final Duration COUNTED_BOUND = Duration.ofSeconds(3);
 
     private Faults() {
     }
@@ -145,6 +150,23 @@ final class Faults {
     static void awaitOneView(NetnsCluster cluster, int n, Duration timeout) {
         Wait.until(timeout, Duration.ofMillis(100), () -> oneView(cluster, n),
                 () -> "one view of " + n + " on every live controller; now " + describeViews(cluster));
+    }
+
+    /**
+     * Waits until no controller says degraded and returns how long that took. After a merge a peer is counted once
+     * its row arrives: milliseconds, or, when the merge lost it, the unicast request sent 250 ms after the merge.
+     */
+    static long awaitNotDegraded(NetnsCluster cluster, Duration timeout) {
+        long t0 = System.nanoTime();
+        Wait.until(timeout, Duration.ofMillis(50), () -> {
+            for (NetnsCluster.Node c : cluster.controllers()) {
+                if (c.clusterInfo().get("degraded").getAsBoolean()) {
+                    return false;
+                }
+            }
+            return true;
+        }, () -> "nobody degraded; now " + describeViews(cluster));
+        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     static String describeViews(NetnsCluster cluster) {

@@ -167,9 +167,8 @@ class OneWayCutIT {
                 "overshoot_cut", Math.max(0, splitMax - LIMIT),
                 "overshoot_merge", Math.max(0, mergeMax - LIMIT),
                 "statuses", traffic.statuses().toString().replace(" ", "")));
-        for (NetnsCluster.Node c : cluster.controllers()) {
-            assertFalse(c.clusterInfo().get("degraded").getAsBoolean(), c.host() + " is whole again");
-        }
+        long countedMs = Faults.awaitNotDegraded(cluster, Faults.COUNTED_BOUND);
+        Faults.figures(scenario + "-counted", kv("all_rows_counted_ms", countedMs));
         assertEquals(0, traffic.failed(), "requests failed during a one-way cut: " + traffic.failureSamples());
         Faults.awaitInvariants(cluster, Duration.ofSeconds(30));
         Faults.Reconciliation r = Faults.reconcile(cluster, traffic, before, List.of());
