@@ -325,6 +325,8 @@ final class AdminHandler implements HttpHandler {
                 c.lifecycle().inFlight());
         ControllerMetrics.gauge(out, "tandem_activation_records", "activation records held in memory",
                 c.store().size());
+        ControllerMetrics.gauge(out, "tandem_activation_records_bytes",
+                "estimated memory of the activation records held (bounded by ACTIVATION_STORE_BYTES)", c.store().bytes());
         c.metrics().render(out);
         Ledger ledger = c.ledger();
         ControllerMetrics.counter(out, "tandem_ledger_anomalies_total",

@@ -106,7 +106,8 @@ public final class Controller implements AutoCloseable {
         // The balancer draws from its random only under the ledger's monitor, so an unsynchronized one is fine.
         this.balancer = new Balancer(ledger, pool, s.limits(), policy, clock, new SplittableRandom(),
                 new HeadroomPacer(s.admissionPaceWindow().toMillis()));
-        this.store = new ActivationStore(s.activationStoreSize(), s.activationStoreTtl().toMillis());
+        this.store = new ActivationStore(s.activationStoreSize(), s.activationStoreBytes(),
+                s.activationStoreTtl().toMillis());
         this.lifecycle = new ActivationLifecycle(s.controllerId(), balancer, store, metrics, clock,
                 s.forcedCompletionGrace().toMillis());
         this.httpExecutor = Executors.newFixedThreadPool(2, threads(s.controllerId(), "http"));

@@ -61,6 +61,7 @@ public record ControllerSettings(
         int maxParams,
         int maxJsonDepth,
         int activationStoreSize,
+        long activationStoreBytes,
         Duration activationStoreTtl,
         Duration deregistrationDelay,
         Duration drainTimeout,
@@ -121,6 +122,9 @@ public record ControllerSettings(
             "deepest nesting of an invoke body (the top-level object is depth 1); deeper is 400");
     public static final Setting ACTIVATION_STORE_SIZE = new Setting("ACTIVATION_STORE_SIZE", "100000",
             "activation records kept in memory (oldest dropped first); records never leave this controller");
+    public static final Setting ACTIVATION_STORE_BYTES = new Setting("ACTIVATION_STORE_BYTES", "67108864",
+            "memory the activation records may take, in bytes of their JSON plus about 200 per record (oldest"
+                    + " dropped first)");
     public static final Setting ACTIVATION_STORE_TTL = new Setting("ACTIVATION_STORE_TTL", "10m",
             "how long an activation record stays retrievable");
     public static final Setting DEREGISTRATION_DELAY = new Setting("DEREGISTRATION_DELAY", "5s",
@@ -138,7 +142,8 @@ public record ControllerSettings(
                 INVOKERS, INVOKER_TOKEN, INVOKER_HEALTH_INTERVAL, INVOKER_OFFLINE_AFTER, INVOKER_CONNECTIONS,
                 INVOKER_DISPATCH_QUEUE, FORCED_COMPLETION_GRACE, BLOCKING_WAIT_MAX, ADMISSION_PACE_WINDOW,
                 ADMISSION_PACE_MAX_WAIT, MAX_BODY_BYTES, MAX_HEADER_BYTES,
-                MAX_PARAMS, MAX_JSON_DEPTH, ACTIVATION_STORE_SIZE, ACTIVATION_STORE_TTL, DEREGISTRATION_DELAY,
+                MAX_PARAMS, MAX_JSON_DEPTH, ACTIVATION_STORE_SIZE, ACTIVATION_STORE_BYTES,
+                ACTIVATION_STORE_TTL, DEREGISTRATION_DELAY,
                 DRAIN_TIMEOUT, IO_THREADS, WORKER_THREADS);
     }
 
@@ -213,6 +218,7 @@ public record ControllerSettings(
                 env.intValue(MAX_PARAMS, 1, 10_000_000),
                 env.intValue(MAX_JSON_DEPTH, 1, 1_000),
                 env.intValue(ACTIVATION_STORE_SIZE, 1, 100_000_000),
+                env.longValue(ACTIVATION_STORE_BYTES, 1 << 20, 1L << 40),
                 env.duration(ACTIVATION_STORE_TTL, Duration.ofSeconds(1), Duration.ofDays(7)),
                 env.duration(DEREGISTRATION_DELAY, Duration.ZERO, Duration.ofMinutes(10)),
                 env.duration(DRAIN_TIMEOUT, Duration.ZERO, Duration.ofHours(1)),

@@ -63,6 +63,7 @@ class ControllerSettingsTest {
         assertEquals(1_000, s.maxParams());
         assertEquals(32, s.maxJsonDepth());
         assertEquals(100_000, s.activationStoreSize());
+        assertEquals(64L << 20, s.activationStoreBytes());
         assertEquals(Duration.ofMinutes(10), s.activationStoreTtl());
         assertEquals(Duration.ofSeconds(5), s.deregistrationDelay());
         assertEquals(Duration.ofSeconds(30), s.drainTimeout());
