@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -57,11 +58,20 @@ public final class LoadTest {
     public static final int EXIT_INTERRUPTED = 130;
 
     private static final Duration PREFLIGHT_TIMEOUT = Duration.ofSeconds(3);
+    private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     private LoadTest() {
     }
 
     public static void main(String[] args) {
+        // On a machine with 2 cores or fewer the common pool has parallelism 1, and CompletableFuture then starts a
+        // new thread for every async completion: the JDK client's sendAsync would create and discard a thread per
+        // response (measured: 690 threads a second at 690 answers a second, most of the generator's CPU). As in
+        // the Tandem launcher, a common pool of 4 avoids that; it must be set before anything touches
+        // ForkJoinPool, and an explicit -D setting wins.
+        if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+            System.setProperty(COMMON_POOL_PARALLELISM, "4");
+        }
         int code = execute(args, System.out, System.err);
         System.exit(code);
     }
@@ -114,6 +124,11 @@ public final class LoadTest {
     public static Report run(Options o) throws InterruptedException {
         String startedAt = Instant.now().toString();
         List<String> warnings = new ArrayList<>();
+        if (ForkJoinPool.getCommonPoolParallelism() < 2) {
+            warnings.add("this JVM's common pool has parallelism " + ForkJoinPool.getCommonPoolParallelism()
+                    + ", so the JDK HTTP client starts a thread per response and the generator costs several times"
+                    + " the CPU it needs; run it with -D" + COMMON_POOL_PARALLELISM + "=4 (bin/tandem-load does)");
+        }
         int httpThreads = Math.max(2, Math.min(8, ProcessCpu.cores()));
         // Pools whose threads end when idle instead of being shut down: the HTTP clients (which JDK 17 cannot
         // close) may still hand them a task after the run, and must not meet a rejecting executor.
