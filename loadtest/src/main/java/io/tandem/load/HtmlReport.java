@@ -119,14 +119,15 @@ final class HtmlReport {
             sb.append("<p>Limit: ").append(o.limit() == null ? "not given" : o.limit()).append(". ")
                     .append(o.samples()).append(" samples (").append(o.sampleFailures()).append(" partial, ")
                     .append(o.samplesSkipped()).append(" skipped). <i>sum(max)</i>: each invoker's high-water mark, ")
-                    .append("summed (upper bound); <i>max(sum)</i>: highest sampled sum of running (lower bound).</p>\n")
+                    .append("summed (upper bound; exact when one invoker ran the namespace); <i>max(sum)</i>: highest sampled ")
+                    .append("sum of running (lower bound). A namespace that ran on several invokers shows the overshoot ")
+                    .append("as the range between the two.</p>\n")
                     .append("<table>\n<tr><th class=\"l\">namespace</th><th>sum(max)</th><th>max(sum)</th>")
-                    .append("<th>overshoot</th><th>overshoot %</th><th>ran</th></tr>\n");
+                    .append("<th>overshoot</th><th>ran</th><th>invokers</th></tr>\n");
             o.namespaces().forEach((ns, p) -> sb.append("<tr><td class=\"l\">").append(esc(ns)).append("</td><td>")
                     .append(p.perInvokerMaxSum()).append("</td><td>").append(p.sampledMaxRunning()).append("</td><td>")
-                    .append(p.overshoot() == null ? "-" : p.overshoot()).append("</td><td>")
-                    .append(p.overshootPercent() == null ? "-" : fmt(p.overshootPercent())).append("</td><td>")
-                    .append(p.total()).append("</td></tr>\n"));
+                    .append(esc(p.overshootText())).append("</td><td>")
+                    .append(p.total()).append("</td><td>").append(p.invokersRan()).append("</td></tr>\n"));
             sb.append("</table>\n<table>\n<tr><th class=\"l\">invoker</th><th>maxRunning</th><th>ran</th>")
                     .append("<th class=\"l\">state</th></tr>\n");
             for (Report.InvokerStat i : o.invokers()) {
@@ -137,8 +138,10 @@ final class HtmlReport {
             }
             sb.append("</table>\n");
             if (o.worst() != null) {
-                sb.append("<p>Worst overshoot: ").append(o.worst()).append(" (").append(esc(o.worstNamespace()))
-                        .append(")");
+                Report.NamespacePeak w = o.namespaces().get(o.worstNamespace());
+                sb.append("<p>Worst overshoot: ").append(w == null || w.exact() || o.worst() <= 0 ? o.worst()
+                        : "at most " + o.worst() + " (sampled: at least " + Math.max(0, w.sampledOvershoot()) + ")")
+                        .append(" in ").append(esc(o.worstNamespace()));
                 if (o.maxOvershoot() != null) {
                     sb.append(" vs <code>--max-overshoot ").append(o.maxOvershoot()).append("</code>: ")
                             .append(Boolean.TRUE.equals(o.passed()) ? "<span class=\"ok\">ok</span>"

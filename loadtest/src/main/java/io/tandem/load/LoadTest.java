@@ -279,6 +279,7 @@ public final class LoadTest {
         }
         Map<String, Integer> maxSum = new TreeMap<>();
         Map<String, Long> totals = new TreeMap<>();
+        Map<String, Integer> ranOn = new TreeMap<>();
         List<Report.InvokerStat> invokers = new ArrayList<>();
         boolean allReachable = true;
         for (InvokerWatch.Stats s : stats) {
@@ -291,6 +292,9 @@ public final class LoadTest {
             s.namespaces().forEach((ns, n) -> {
                 maxSum.merge(ns, n.maxRunning(), Integer::sum);
                 totals.merge(ns, n.total(), Long::sum);
+                if (n.total() > 0 || n.maxRunning() > 0) {
+                    ranOn.merge(ns, 1, Integer::sum);
+                }
             });
         }
         Map<String, Integer> sampled = watch.sampledMax();
@@ -306,7 +310,8 @@ public final class LoadTest {
             Integer sOver = o.limit() == null ? null : smp - o.limit();
             Double pct = o.limit() == null || o.limit() == 0 ? null
                     : Report.round(100.0 * Math.max(0, sum - o.limit()) / o.limit());
-            peaks.put(ns, new Report.NamespacePeak(sum, smp, totals.getOrDefault(ns, 0L), over, sOver, pct));
+            peaks.put(ns, new Report.NamespacePeak(sum, smp, totals.getOrDefault(ns, 0L), over, sOver, pct,
+                    ranOn.getOrDefault(ns, 0)));
             if (over != null && (worst == null || over > worst)) {
                 worst = over;
                 worstNs = ns;

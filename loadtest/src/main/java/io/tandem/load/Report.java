@@ -102,9 +102,35 @@ public record Report(
                             Integer worst, String worstNamespace, Boolean passed) {
     }
 
-    /** One namespace's peaks; {@code overshoot} = perInvokerMaxSum - limit, {@code sampledOvershoot} likewise. */
+    /**
+     * One namespace's peaks; {@code overshoot} = perInvokerMaxSum - limit, {@code sampledOvershoot} likewise.
+     * {@code invokersRan}: how many invokers ran the namespace; with one, {@code perInvokerMaxSum} is its exact peak.
+     */
     public record NamespacePeak(int perInvokerMaxSum, int sampledMaxRunning, long total, Integer overshoot,
-                                Integer sampledOvershoot, Double overshootPercent) {
+                                Integer sampledOvershoot, Double overshootPercent, int invokersRan) {
+        /** True when the true peak is known exactly: one invoker ran the namespace. */
+        public boolean exact() {
+            return invokersRan <= 1;
+        }
+
+        /**
+         * The overshoot as a reader should see it: exact ({@code "3 (60.0%)"}), at or under the limit ({@code "-1"}),
+         * or, when the namespace ran on several invokers and the upper bound is over the limit, the range between the
+         * two bounds ({@code "0..3 (at most 60.0%)"}); "-" without a limit.
+         */
+        public String overshootText() {
+            if (overshoot == null) {
+                return "-";
+            }
+            String pct = overshootPercent == null ? "" : String.format(Locale.ROOT, "%.1f%%", overshootPercent);
+            if (overshoot <= 0) {
+                return Integer.toString(overshoot);
+            }
+            if (exact()) {
+                return overshoot + (pct.isEmpty() ? "" : " (" + pct + ")");
+            }
+            return Math.max(0, sampledOvershoot) + ".." + overshoot + (pct.isEmpty() ? "" : " (at most " + pct + ")");
+        }
     }
 
     /** One invoker as read after the run. */
@@ -222,12 +248,13 @@ public record Report(
             line(sb, "overshoot          limit %s; %d samples of /v1/stats (%d partial, %d skipped)",
                     o.limit() == null ? "not given (--limit)" : o.limit(), o.samples(), o.sampleFailures(),
                     o.samplesSkipped());
-            line(sb, "  %-20s %12s %12s %10s %10s", "namespace", "sum(max)", "max(sum)", "overshoot", "total");
-            o.namespaces().forEach((ns, p) -> line(sb, "  %-20s %12d %12d %10s %10d", ns, p.perInvokerMaxSum(),
-                    p.sampledMaxRunning(), p.overshoot() == null ? "-" : p.overshoot() + (p.overshootPercent() == null
-                            ? "" : String.format(Locale.ROOT, " (%.1f%%)", p.overshootPercent())), p.total()));
-            line(sb, "  (sum(max): per-invoker high-water marks summed, an upper bound; max(sum): highest sampled sum "
-                    + "of running, a lower bound)");
+            line(sb, "  %-20s %12s %12s %22s %10s %9s", "namespace", "sum(max)", "max(sum)", "overshoot", "total",
+                    "invokers");
+            o.namespaces().forEach((ns, p) -> line(sb, "  %-20s %12d %12d %22s %10d %9d", ns, p.perInvokerMaxSum(),
+                    p.sampledMaxRunning(), p.overshootText(), p.total(), p.invokersRan()));
+            line(sb, "  (sum(max): per-invoker high-water marks summed, an upper bound, exact when one invoker ran the "
+                    + "namespace; max(sum): highest sampled sum of running, a lower bound; a namespace that ran on "
+                    + "several invokers shows the overshoot as the range between the two)");
             for (InvokerStat i : o.invokers()) {
                 if (i.reachable()) {
                     line(sb, "  invoker %-24s maxRunning %d, ran %d", i.invokerId() == null ? i.url() : i.invokerId(),
@@ -237,9 +264,12 @@ public record Report(
                 }
             }
             if (o.worst() != null) {
-                line(sb, "  worst overshoot  %d (%s)%s", o.worst(), o.worstNamespace(), o.maxOvershoot() == null ? ""
-                        : " vs --max-overshoot " + o.maxOvershoot() + ": " + (Boolean.TRUE.equals(o.passed())
-                        ? "ok" : "FAILED"));
+                NamespacePeak w = o.namespaces().get(o.worstNamespace());
+                String bound = w == null || w.exact() || o.worst() <= 0 ? Integer.toString(o.worst())
+                        : "at most " + o.worst() + " (sampled: at least " + Math.max(0, w.sampledOvershoot()) + ")";
+                line(sb, "  worst overshoot  %s in %s%s", bound, o.worstNamespace(), o.maxOvershoot() == null ? ""
+                        : "; vs --max-overshoot " + o.maxOvershoot() + " (checked against the upper bound): "
+                        + (Boolean.TRUE.equals(o.passed()) ? "ok" : "FAILED"));
             }
         }
         line(sb, "leak check         %s (%s)", leakCheck.status().toUpperCase(Locale.ROOT), leakCheck.reason());
