@@ -36,9 +36,12 @@ import org.jgroups.MergeView;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import org.jgroups.protocols.Discovery;
+import org.jgroups.protocols.PingData;
 import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.ExtendedUUID;
+import org.jgroups.util.Responses;
 
 /**
  * Shares the {@link Ledger} over a JGroups channel.
@@ -108,6 +111,8 @@ public final class JGroupsReplicator implements Replicator {
     static final long MERGE_ROW_WAIT_MS = 250;
     static final long STATE_TIMEOUT_MS = 30_000;
     static final long STATE_RETRY_MS = 1000;
+    /** How long the end of a join wait waits for discovery answers. */
+    static final long DISCOVERY_WAIT_MS = 1000;
     /** An unanswered RESYNC_REQUEST is asked again after this long. */
     static final long RESYNC_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** At most one RESYNC_REQUEST per owner per this interval, even when each is answered at once. */
@@ -153,6 +158,12 @@ public final class JGroupsReplicator implements Replicator {
     /** 1 + the peers whose row is held ({@link Peer#synced}); written under {@code lock}, read without it. */
     private volatile int syncedMembers = 1;
     private volatile boolean stateInstalled;
+    /**
+     * Members that discovery found but this controller, alone in its view, could not join when its join wait ended
+     * (another CLUSTER_SECRET, or a join that raced its own ghost): it stays unready until it is in a view with
+     * peers. Empty otherwise. Written on the control thread.
+     */
+    private volatile List<String> unjoined = List.of();
 
     private final LongAdder deltasSent = new LongAdder();
     private final LongAdder deltasApplied = new LongAdder();
@@ -432,6 +443,9 @@ public final class JGroupsReplicator implements Replicator {
             out.put("expected", settings.controllerCount());
             out.put("degraded", syncedMembers < settings.controllerCount());
             out.put("ready", ready());
+            if (!unjoined.isEmpty()) {
+                out.put("notJoined", unjoined);
+            }
             List<Map<String, Object>> members = new ArrayList<>();
             List<Map<String, Object>> lag = new ArrayList<>();
             if (view != null) {
@@ -967,6 +981,7 @@ public final class JGroupsReplicator implements Replicator {
                 }
             }
             if (firstMember && !stateInstalled && v.size() > 1) {
+                unjoined = List.of();
                 markInstalled("peers joined");
             }
             if (merge) {
@@ -1067,13 +1082,57 @@ public final class JGroupsReplicator implements Replicator {
         }
         log(Level.INFO, "first member of " + settings.clusterName() + "; ready in " + settings.joinWait().toMillis()
                 + " ms unless peers join");
-        schedule("join-wait", () -> {
-            synchronized (lock) {
-                if (!stateInstalled) {
-                    markInstalled("no peers within CLUSTER_JOIN_WAIT");
-                }
+        schedule("join-wait", this::endJoinWait, settings.joinWait().toMillis());
+    }
+
+    /**
+     * The join wait of a first member ended. Alone, it is ready only if discovery finds nobody else: a controller
+     * that discovery shows peers to but that could not join them (JGroups gives up after its join attempts and forms
+     * a view of one) must not take traffic on bookkeeping that lacks theirs. The usual cause is another
+     * CLUSTER_SECRET (its JOIN is dropped as undecryptable); a restart racing its own ghost is the other, and MERGE3
+     * brings that one in within seconds, making it ready. Asked again every join wait. Control thread.
+     */
+    private void endJoinWait() {
+        if (stateInstalled || closed.get()) {
+            return;
+        }
+        List<String> others = discoveredOthers();
+        synchronized (lock) {
+            if (stateInstalled) {
+                return;
             }
-        }, settings.joinWait().toMillis());
+            if (others.isEmpty() || view == null || view.size() > 1) {
+                unjoined = List.of();
+                markInstalled("no peers within CLUSTER_JOIN_WAIT");
+                return;
+            }
+            unjoined = others;
+        }
+        limited.log(Level.WARNING, "unjoined", "discovery finds " + others + " in cluster " + settings.clusterName()
+                + " but this controller is alone in its view; " + rejectedAuth.sum() + " messages were rejected as"
+                + " not from a holder of our secret so far. Not ready until it is in a view with them: check that"
+                + " CLUSTER_SECRET (or CLUSTER_SECRET_FILE) is the same on every controller");
+        schedule("join-wait", this::endJoinWait, settings.joinWait().toMillis());
+    }
+
+    /** Members other than this one that the discovery protocol finds now (waits up to a second). */
+    private List<String> discoveredOthers() {
+        JChannel ch = channel;
+        Discovery discovery = ch == null ? null : ch.getProtocolStack().findProtocol(Discovery.class);
+        if (discovery == null) {
+            return List.of();
+        }
+        Responses rsps = discovery.findMembers(null, false, true, DISCOVERY_WAIT_MS);
+        rsps.waitFor(DISCOVERY_WAIT_MS);
+        Address local = ch.getAddress();
+        List<String> others = new ArrayList<>();
+        for (PingData d : rsps) {
+            Address a = d.getAddress();
+            if (a != null && !a.equals(local)) {
+                others.add(String.valueOf(d.getLogicalName() != null ? d.getLogicalName() : a));
+            }
+        }
+        return others;
     }
 
     /** The state is what this member holds: apply what waited for it. Caller holds {@code lock}. */

@@ -109,6 +109,40 @@ class ClusterSecurityTest {
     }
 
     /**
+     * A controller started with another CLUSTER_SECRET than its peers finds them by discovery (below the encryption)
+     * but cannot join; JGroups then gives it a view of its own. It must not call itself ready there (it would admit
+     * the whole limit on bookkeeping that lacks the cluster's work): it stays unready, says whom it could not join,
+     * and the running members are untouched.
+     */
+    @Test
+    void shouldKeepAControllerWithAnotherSecretUnreadyInsteadOfAloneAndReady() throws Exception {
+        TransportSettings other = settings("sec-c", freePortPair(), "a-wrong-secret");
+        List<Protocol> stack = ProtocolStacks.tcp(other, ClusterKeys.derive("a-wrong-secret", CLUSTER));
+        for (Protocol p : stack) {
+            if (p instanceof GMS) {
+                ((GMS) p).setMaxJoinAttempts(2); // form its own view soon, as it would after 10 attempts
+            }
+        }
+        JGroupsReplicator c = new JGroupsReplicator(new Ledger(new Incarnation("sec-c", 3, 3)), other, stack,
+                "http://c", "http://c-admin", r -> { });
+        toClose.add(c);
+        c.start();
+        assertEquals(1, c.viewSize(), "alone: " + c.channel().getView());
+        waitUntil(Duration.ofSeconds(20), () -> c.describe().containsKey("notJoined"),
+                () -> "c says whom it could not join: " + c.describe());
+        assertFalse(c.ready(), "not ready alone while discovery shows peers");
+        long end = System.nanoTime() + Duration.ofMillis(1_500).toNanos(); // several join waits (200 ms each)
+        while (System.nanoTime() < end) {
+            assertFalse(c.ready(), "still not ready");
+            Thread.sleep(50);
+        }
+        assertTrue(records.stream().anyMatch(r -> String.valueOf(r.getMessage()).contains("CLUSTER_SECRET")),
+                "the log names the likely cause");
+        assertEquals(2, a.viewSize());
+        assertTrue(a.ready() && b.ready());
+    }
+
+    /**
      * The second line of defence: a process that gets past the encryption layer (here: it holds the encryption key
      * but not the MAC key, as if SYM_ENCRYPT were misconfigured or broken) joins the channel, but every delta it
      * forges fails the MAC and is rejected and counted; no count changes.
