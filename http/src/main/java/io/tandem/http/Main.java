@@ -61,6 +61,8 @@ public final class Main {
         }
         Env env = Env.system();
         try {
+            loadAllSettings();
+            SettingsCatalog.rejectMisspellings(System.getenv());
             String role = env.string(CommonSettings.ROLE);
             switch (role) {
                 case "controller" -> runController(env);
