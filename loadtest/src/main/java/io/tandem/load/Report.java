@@ -281,7 +281,9 @@ public record Report(
             line(sb, "                   %s", g.note());
         }
         for (String w : warnings) {
-            line(sb, "warning: %s", w);
+            if (!w.equals(g.note())) { // already printed under the generator line
+                line(sb, "warning: %s", w);
+            }
         }
         sb.append('\n');
         if (failures.isEmpty()) {
