@@ -78,7 +78,8 @@ import org.jgroups.util.Responses;
  *   What either layer rejects is counted in {@code messages_rejected_auth} and logged at most once per kind per
  *   10 s, so a stranger can neither change a count nor flood the log.</li>
  *   <li><i>Readiness.</i> Ready once the state is installed, or, for the first member, once peers joined or
- *   {@code CLUSTER_JOIN_WAIT} passed alone; and while the view holds at least {@code CLUSTER_MIN_MEMBERS}.</li>
+ *   {@code CLUSTER_JOIN_WAIT} passed alone with discovery finding nobody else (see {@link #endJoinWait()}); and
+ *   while the view holds at least {@code CLUSTER_MIN_MEMBERS}.</li>
  * </ul>
  *
  * <p><b>Threads.</b> Three threads of its own: the flusher, a watch that stops counting peers silent for
