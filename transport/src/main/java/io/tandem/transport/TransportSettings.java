@@ -110,7 +110,8 @@ public record TransportSettings(String clusterName, String controllerId, int con
     public static final Setting CLUSTER_INSECURE = new Setting("CLUSTER_INSECURE", "false",
             "true: allow clustering without a secret (tests and demos on a trusted host only)");
     public static final Setting CLUSTER_JOIN_WAIT = new Setting("CLUSTER_JOIN_WAIT", "3s",
-            "a controller that found no peers waits this long before it calls itself ready");
+            "a controller alone in its view waits this long, then is ready if discovery finds nobody else"
+                    + " (peers it finds but cannot join, e.g. with another CLUSTER_SECRET, keep it unready)");
     public static final Setting CLUSTER_MIN_MEMBERS = new Setting("CLUSTER_MIN_MEMBERS", "1",
             "readiness waits until the view holds at least this many controllers");
     public static final Setting CLUSTER_FLUSH_INTERVAL = new Setting("CLUSTER_FLUSH_INTERVAL", "2ms",
