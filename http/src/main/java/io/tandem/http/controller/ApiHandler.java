@@ -333,6 +333,7 @@ final class ApiHandler implements HttpHandler {
                 throw new ApiException(404, NOT_FOUND);
             }
             JsonObject record = s.record();
+            ex.getResponseHeaders().put(Replies.ACTIVATION_ID, id);
             if (part == null) {
                 Replies.json(ex, 200, record);
             } else if (part.equals("result")) {
@@ -386,6 +387,8 @@ final class ApiHandler implements HttpHandler {
                     ex.setStatusCode(resp.statusCode());
                     ex.getResponseHeaders().put(Headers.CONTENT_TYPE,
                             resp.headers().firstValue("content-type").orElse(Replies.JSON));
+                    resp.headers().firstValue(Replies.ACTIVATION_ID.toString())
+                            .ifPresent(v -> ex.getResponseHeaders().put(Replies.ACTIVATION_ID, v));
                     ex.getResponseSender().send(java.nio.ByteBuffer.wrap(resp.body()));
                 }));
     }

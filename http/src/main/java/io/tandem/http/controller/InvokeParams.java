@@ -67,8 +67,22 @@ final class InvokeParams {
             }
             return params;
         } catch (IOException | IllegalStateException | NumberFormatException e) {
-            throw new ApiException(400, MALFORMED + e.getMessage());
+            throw new ApiException(400, MALFORMED + describe(e) + ".");
         }
+    }
+
+    /**
+     * Gson's reason without its advice to the programmer ("Use JsonReader.setStrictness(Strictness.LENIENT) ...",
+     * "See https://github.com/..."): the client gets what is wrong and where.
+     */
+    static String describe(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int see = m.indexOf("\nSee ");
+        if (see >= 0) {
+            m = m.substring(0, see);
+        }
+        m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "not valid JSON");
+        return m.strip();
     }
 
     /** Reads one value whose containers, if it is one, sit at {@code depth}. */

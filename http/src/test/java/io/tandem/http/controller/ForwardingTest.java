@@ -43,6 +43,10 @@ class ForwardingTest {
 
                 assertEquals(200, viaC2.statusCode(), viaC2.body());
                 assertEquals(json(r), json(viaC2));
+                assertEquals(id, viaC2.headers().firstValue("x-openwhisk-activation-id").orElse(null),
+                        "a fetched record carries its id, also when forwarded");
+                assertEquals(id, c1.get("/api/v1/namespaces/_/activations/" + id).headers()
+                        .firstValue("x-openwhisk-activation-id").orElse(null), "and on its owner");
                 assertEquals(200, resultViaC2.statusCode(), resultViaC2.body());
                 assertEquals("c1", json(resultViaC2).getAsJsonObject("result").get("via").getAsString());
                 assertEquals(404, otherNamespace.statusCode(), otherNamespace.body());

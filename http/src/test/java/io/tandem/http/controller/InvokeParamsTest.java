@@ -1,6 +1,7 @@
 package io.tandem.http.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +39,17 @@ class InvokeParamsTest {
     void shouldRefuseABadBodyWith400(String body) {
         ApiException e = assertThrows(ApiException.class, () -> parse(body));
         assertEquals(400, e.status());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{'a':1}", "{\"a\":NaN}", "{\"a\":1} x", "{/* c */}", "{\"a\":\"x}"})
+    void shouldSayWhatIsWrongWithoutTheParsersAdviceToProgrammers(String body) {
+        ApiException e = assertThrows(ApiException.class,
+                () -> InvokeParams.parse(body.getBytes(StandardCharsets.UTF_8), 10, 10));
+        assertEquals(400, e.status());
+        assertTrue(e.getMessage().startsWith(InvokeParams.MALFORMED), e.getMessage());
+        assertFalse(e.getMessage().contains("JsonReader") || e.getMessage().contains("http"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test
