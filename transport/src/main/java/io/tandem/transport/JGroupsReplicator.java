@@ -112,6 +112,8 @@ public final class JGroupsReplicator implements Replicator {
     static final long MERGE_ROW_WAIT_MS = 250;
     static final long STATE_TIMEOUT_MS = 30_000;
     static final long STATE_RETRY_MS = 1000;
+    /** Join waits alone with peers discovered (and no secret mismatch seen) before that is a warning. */
+    static final int UNJOINED_ROUNDS_BEFORE_WARNING = 3;
     /** How long the end of a join wait waits for discovery answers. */
     static final long DISCOVERY_WAIT_MS = 1000;
     /** An unanswered RESYNC_REQUEST is asked again after this long. */
@@ -165,6 +167,8 @@ public final class JGroupsReplicator implements Replicator {
      * peers. Empty otherwise. Written on the control thread.
      */
     private volatile List<String> unjoined = List.of();
+    /** Join waits that ended with peers discovered but not joined; control thread only. */
+    private int unjoinedRounds;
 
     private final LongAdder deltasSent = new LongAdder();
     private final LongAdder deltasApplied = new LongAdder();
@@ -1109,10 +1113,17 @@ public final class JGroupsReplicator implements Replicator {
             }
             unjoined = others;
         }
-        limited.log(Level.WARNING, "unjoined", "discovery finds " + others + " in cluster " + settings.clusterName()
-                + " but this controller is alone in its view; " + rejectedAuth.sum() + " messages were rejected as"
-                + " not from a holder of our secret so far. Not ready until it is in a view with them: check that"
-                + " CLUSTER_SECRET (or CLUSTER_SECRET_FILE) is the same on every controller");
+        unjoinedRounds++;
+        long rejected = rejectedAuth.sum();
+        if (rejected == 0 && unjoinedRounds < UNJOINED_ROUNDS_BEFORE_WARNING) {
+            // controllers starting together: they are joining us or we will merge with them in a moment
+            log(Level.INFO, "discovery finds " + others + "; not ready until they are in our view");
+        } else {
+            limited.log(Level.WARNING, "unjoined", "discovery finds " + others + " in cluster "
+                    + settings.clusterName() + " but this controller is still alone in its view; " + rejected
+                    + " messages were rejected as not from a holder of our secret. Not ready until it is in a view"
+                    + " with them: check that CLUSTER_SECRET (or CLUSTER_SECRET_FILE) is the same on every controller");
+        }
         schedule("join-wait", this::endJoinWait, settings.joinWait().toMillis());
     }
 

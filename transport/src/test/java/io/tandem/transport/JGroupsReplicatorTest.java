@@ -143,10 +143,7 @@ class JGroupsReplicatorTest {
             b.ledger.add("n/x", 3);
             cluster.awaitConverged(a, b);
 
-            a.discard.addIgnoreMember(b.address());
-            b.discard.addIgnoreMember(a.address());
-            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
-                    () -> "partitioned: " + a + " " + b);
+            cluster.partition(a, b);
             assertEquals(2, a.ledger.total("n/x"), "a forgot b's row, kept its own");
             assertEquals(3, b.ledger.total("n/x"));
             a.ledger.add("n/x", 1);
@@ -185,10 +182,7 @@ class JGroupsReplicatorTest {
             cluster.awaitView(2, a, b);
             assertEquals(2, a.replicator.syncedMembers());
 
-            a.discard.addIgnoreMember(b.address());
-            b.discard.addIgnoreMember(a.address());
-            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
-                    () -> "partitioned: " + a + " " + b);
+            cluster.partition(a, b);
             assertEquals(1, a.replicator.syncedMembers());
             b.ledger.add("n/x", 5);
 
@@ -223,10 +217,7 @@ class JGroupsReplicatorTest {
             cluster.awaitReady(a, b);
             cluster.awaitView(2, a, b);
 
-            a.discard.addIgnoreMember(b.address());
-            b.discard.addIgnoreMember(a.address());
-            waitUntil(TestCluster.TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
-                    () -> "partitioned: " + a + " " + b);
+            cluster.partition(a, b);
             b.ledger.add("n/x", 5);
             long asked = a.metric("resyncs_requested");
 

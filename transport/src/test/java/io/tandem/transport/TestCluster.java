@@ -130,6 +130,14 @@ final class TestCluster implements AutoCloseable {
         return node;
     }
 
+    /** Cuts a and b apart (DISCARD both ways) and waits until each is alone in its view. */
+    void partition(Node a, Node b) {
+        a.discard.addIgnoreMember(b.address());
+        b.discard.addIgnoreMember(a.address());
+        Waits.waitUntil(TIMEOUT, () -> a.replicator.viewSize() == 1 && b.replicator.viewSize() == 1,
+                () -> "partitioned: " + a + " " + b);
+    }
+
     void awaitReady(Node... members) {
         Waits.waitUntil(TIMEOUT, () -> Arrays.stream(members).allMatch(n -> n.replicator.ready()),
                 () -> "ready: " + Arrays.toString(members));
