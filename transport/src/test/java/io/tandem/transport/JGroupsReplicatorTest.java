@@ -154,8 +154,7 @@ class JGroupsReplicatorTest {
             });
             b.ledger.add("n/b-only", 7);
 
-            a.discard.resetIgnoredMembers();
-            b.discard.resetIgnoredMembers();
+            cluster.heal(a, b);
             cluster.awaitView(2, a, b);
             cluster.awaitConverged(a, b);
             assertTrue(a.metric("merges") + b.metric("merges") >= 1, "healed by a merge");
@@ -187,8 +186,7 @@ class JGroupsReplicatorTest {
             b.ledger.add("n/x", 5);
 
             a.faults.dropRows(true).dropHellos(true);
-            a.discard.resetIgnoredMembers();
-            b.discard.resetIgnoredMembers();
+            cluster.heal(a, b);
             cluster.awaitView(2, a, b);
             waitUntil(TestCluster.TIMEOUT, () -> b.replicator.syncedMembers() == 2, () -> "b has a's row: " + b);
             assertEquals(1, a.replicator.syncedMembers(), "a counts b before b's row arrived");
@@ -222,8 +220,7 @@ class JGroupsReplicatorTest {
             long asked = a.metric("resyncs_requested");
 
             a.faults.dropMulticasts(true);
-            a.discard.resetIgnoredMembers();
-            b.discard.resetIgnoredMembers();
+            cluster.heal(a, b);
             cluster.awaitView(2, a, b);
             waitUntil(TestCluster.TIMEOUT, () -> a.replicator.syncedMembers() == 2,
                     () -> "a has b's row without b's multicasts: " + a);

@@ -138,6 +138,12 @@ final class TestCluster implements AutoCloseable {
                 () -> "partitioned: " + a + " " + b);
     }
 
+    /** Lifts {@link #partition}; the merge is the caller's to wait for. */
+    void heal(Node a, Node b) {
+        a.discard.resetIgnoredMembers();
+        b.discard.resetIgnoredMembers();
+    }
+
     void awaitReady(Node... members) {
         Waits.waitUntil(TIMEOUT, () -> Arrays.stream(members).allMatch(n -> n.replicator.ready()),
                 () -> "ready: " + Arrays.toString(members));
