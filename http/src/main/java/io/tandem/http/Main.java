@@ -110,6 +110,7 @@ public final class Main {
 
     private static void runInvoker(Env env) throws InterruptedException {
         InvokerSettings settings = InvokerSettings.from(env);
+        ControllerLogging.install(settings.invokerId());
         ReferenceInvoker invoker = ReferenceInvoker.start(settings);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -270,6 +270,9 @@ public record TransportSettings(String clusterName, String controllerId, int con
             }
             check(!host.isBlank() && !host.contains(" ") && !host.contains("["), CLUSTER_MEMBERS, value,
                     "'" + p + "' is not host:port or host[port]");
+            // one colon is host:port with a port that is not a number (an IPv6 literal has several)
+            check(host.indexOf(':') < 0 || host.indexOf(':') != host.lastIndexOf(':'), CLUSTER_MEMBERS, value,
+                    "the port of '" + p + "' is not a number from 1 to 65535");
             int port = defaultPort;
             if (portText != null) {
                 port = Integer.parseInt(portText);

@@ -141,6 +141,17 @@ class TransportSettingsTest {
     }
 
     @Test
+    void shouldBlameThePortNotTheHostForAPortThatIsNotANumber() {
+        Map<String, String> vars = base();
+        vars.put("CLUSTER_MEMBERS", "127.0.0.110:abc");
+        ConfigException e = refused(vars);
+        assertEquals("CLUSTER_MEMBERS", e.variable());
+        assertTrue(e.getMessage().contains("the port of '127.0.0.110:abc' is not a number"), e.getMessage());
+        vars.put("CLUSTER_MEMBERS", "[::1]:7800,::1");
+        assertEquals(2, read(vars).members().size());
+    }
+
+    @Test
     void shouldNameTheVariableOfABadStateLimit() {
         Map<String, String> vars = base();
         vars.put("CLUSTER_MAX_STATE_BYTES", "12");

@@ -1,6 +1,8 @@
 package io.tandem.http.controller;
 
+import java.io.IOException;
 import java.time.Instant;
+import java.util.logging.Filter;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -18,11 +20,50 @@ public final class ControllerLogging {
     private ControllerLogging() {
     }
 
-    /** Formats every root handler's output as one line per record, starting with {@code controllerId}. */
-    public static void install(String controllerId) {
+    /**
+     * Formats every root handler's output as one line per record, starting with {@code processId} (a controller's
+     * or an invoker's id), and lowers JGroups' reports of connections that a peer's fault broke to WARN
+     * ({@link #JGROUPS_BROKEN_CONNECTION}).
+     */
+    public static void install(String processId) {
         for (Handler h : Logger.getLogger("").getHandlers()) {
-            h.setFormatter(new OneLineFormatter(controllerId));
+            h.setFormatter(new OneLineFormatter(processId));
+            Filter previous = h.getFilter();
+            h.setFilter(previous == null ? JGROUPS_BROKEN_CONNECTION
+                    : r -> JGROUPS_BROKEN_CONNECTION.isLoggable(r) && previous.isLoggable(r));
         }
+    }
+
+    /**
+     * JGroups logs at ERROR when it cannot send a graceful close on a connection that is already broken
+     * ({@code failed sending graceful close to ...: Broken pipe}) and when a peer's connection ends in the middle of
+     * a message ({@code JGRP000030: ... failed handling incoming message} with an {@link java.io.EOFException}).
+     * Both report a fault of the peer or of the network that failure detection already handles (the peer is
+     * suspected, removed or merged back), not a failure of this process; operators alert on ERROR, so these are
+     * lowered to WARN with their text unchanged. Every other record passes as it is.
+     */
+    static final Filter JGROUPS_BROKEN_CONNECTION = r -> {
+        if (r.getLevel().intValue() >= Level.SEVERE.intValue() && r.getLoggerName() != null
+                && r.getLoggerName().startsWith("org.jgroups") && isBrokenConnection(r)) {
+            r.setLevel(Level.WARNING);
+        }
+        return true;
+    };
+
+    private static boolean isBrokenConnection(LogRecord r) {
+        String msg = String.valueOf(r.getMessage());
+        if (msg.contains("failed sending graceful close")) {
+            return true;
+        }
+        if (!msg.contains("JGRP000030") && !msg.contains("failed handling incoming message")) {
+            return false;
+        }
+        for (Throwable t = r.getThrown(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tandem.http.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.EOFException;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
@@ -32,5 +33,31 @@ class ControllerLoggingTest {
         assertEquals(1, line.split("\n", -1).length - 1, line);
         assertTrue(line.contains(" ERROR [io.undertow.request] two\\nlines | java.lang.IllegalStateException: bad\\nstate"),
                 line);
+    }
+
+    @Test
+    void shouldLowerJGroupsReportsOfBrokenConnectionsToWarnAndKeepOtherErrors() {
+        LogRecord close = new LogRecord(Level.SEVERE,
+                "10.77.0.13:7800: failed sending graceful close to 10.77.0.11:7800: Broken pipe");
+        close.setLoggerName("org.jgroups.blocks.cs.NioServer");
+        LogRecord midMessage = new LogRecord(Level.SEVERE, "JGRP000030: c1: failed handling incoming message");
+        midMessage.setLoggerName("org.jgroups.protocols.TCP_NIO2");
+        midMessage.setThrown(new IllegalStateException("read", new EOFException()));
+        LogRecord otherJGroups = new LogRecord(Level.SEVERE, "JGRP000030: c1: failed handling incoming message");
+        otherJGroups.setLoggerName("org.jgroups.protocols.TCP_NIO2");
+        otherJGroups.setThrown(new IllegalArgumentException("a bug"));
+        LogRecord ours = new LogRecord(Level.SEVERE, "failed sending graceful close (quoted by us)");
+        ours.setLoggerName("io.tandem.transport.JGroupsReplicator");
+
+        for (LogRecord r : new LogRecord[] {close, midMessage, otherJGroups, ours}) {
+            assertTrue(ControllerLogging.JGROUPS_BROKEN_CONNECTION.isLoggable(r), "never drops a record");
+        }
+
+        assertEquals(Level.WARNING, close.getLevel());
+        assertEquals(Level.WARNING, midMessage.getLevel());
+        assertTrue(f.format(close).contains(" WARN [org.jgroups.blocks.cs.NioServer] 10.77.0.13:7800: failed sending"),
+                f.format(close));
+        assertEquals(Level.SEVERE, otherJGroups.getLevel(), "an error JGroups did not get from the network stays");
+        assertEquals(Level.SEVERE, ours.getLevel(), "our own errors stay");
     }
 }
