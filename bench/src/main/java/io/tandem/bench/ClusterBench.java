@@ -27,8 +27,10 @@ import org.HdrHistogram.Histogram;
  *
  * <ol>
  *   <li><b>Delta propagation</b>: three {@link JGroupsReplicator}s in this JVM over the production stack (TCP on
- *   127.0.0.1, encrypted with a secret, the default 2 ms flush interval). A probe books +1 on one member's ledger
- *   and spins until both peers' ledgers show it; the time is recorded per peer. At rest, then under load: every
+ *   127.0.0.1, encrypted with a secret, the default CLUSTER_FLUSH_INTERVAL of 2 ms and CLUSTER_FLUSH_MAX_DELAY of
+ *   8 ms). A probe books +1 on one member's ledger and spins until both peers' ledgers show it; the time is recorded
+ *   per peer, for plain changes (far from a limit: they may wait up to the max delay) and for changes marked urgent
+ *   (near a limit: the next flush). At rest, then under load: every
  *   member's ledger also changes {@code --load-rate} times a second on random namespaces (what admissions and
  *   releases do), so every flush carries a batch.</li>
  *   <li><b>Scale</b>: a member whose row holds {@code --namespaces} namespace keys; a fresh member joins: its
@@ -48,7 +50,8 @@ public final class ClusterBench {
     }
 
     /** What one run measured. */
-    record Result(Histogram atRest, Histogram underLoad, long loadChanges, long stateTransferMs, long stateBytes,
+    record Result(Histogram atRest, Histogram underLoad, Histogram atRestUrgent, Histogram underLoadUrgent,
+                  long loadChanges, long stateTransferMs, long stateBytes,
                   long heapBytes, int namespaces) {
     }
 
@@ -66,8 +69,11 @@ public final class ClusterBench {
             }
         }
         Result r = run(probes, loadRate, namespaces);
-        print("at rest", r.atRest());
-        print("under load (" + loadRate + " changes/s on each member, " + r.loadChanges() + " in all)", r.underLoad());
+        print("at rest, far from limits (may wait CLUSTER_FLUSH_MAX_DELAY)", r.atRest());
+        print("at rest, near a limit (urgent)", r.atRestUrgent());
+        String load = "under load (" + loadRate + " changes/s on each member, " + r.loadChanges() + " in all)";
+        print(load + ", far from limits", r.underLoad());
+        print(load + ", near a limit (urgent)", r.underLoadUrgent());
         System.out.printf(Locale.ROOT, "SCALE-FIGURES namespaces=%d state_transfer_ms=%d state_bytes=%d"
                 + " joiner_heap_mb=%.1f%n", r.namespaces(), r.stateTransferMs(), r.stateBytes(),
                 r.heapBytes() / 1048576.0);
@@ -104,7 +110,8 @@ public final class ClusterBench {
             }
             await(() -> reps.stream().allMatch(r -> r.ready() && r.viewSize() == 3), 60, "three members in a view");
 
-            Histogram atRest = probe(ledgers, probes, "n/probe-rest");
+            Histogram atRest = probe(ledgers, probes, "n/probe-rest", false);
+            Histogram atRestUrgent = probe(ledgers, probes, "n/probe-rest-urgent", true);
 
             AtomicBoolean loading = new AtomicBoolean(true);
             AtomicLong changes = new AtomicLong();
@@ -119,8 +126,10 @@ public final class ClusterBench {
                 loaders.add(t);
             }
             Histogram underLoad;
+            Histogram underLoadUrgent;
             try {
-                underLoad = probe(ledgers, probes, "n/probe-load");
+                underLoad = probe(ledgers, probes, "n/probe-load", false);
+                underLoadUrgent = probe(ledgers, probes, "n/probe-load-urgent", true);
             } finally {
                 loading.set(false);
                 for (Thread t : loaders) {
@@ -146,7 +155,7 @@ public final class ClusterBench {
                 throw new IllegalStateException("the joiner does not hold the namespaces");
             }
             Map<String, Number> m = joiner.metrics();
-            return new Result(atRest, underLoad, changes.get(), m.get("state_transfer_last_ms").longValue(),
+            return new Result(atRest, underLoad, atRestUrgent, underLoadUrgent, changes.get(), m.get("state_transfer_last_ms").longValue(),
                     m.get("state_transfer_last_bytes").longValue(), Math.max(0, after - before), namespaces);
         } finally {
             if (joiner != null) {
@@ -158,15 +167,20 @@ public final class ClusterBench {
         }
     }
 
-    /** Books +1 on member (i mod 3) and times until both others see it; then -1, not timed. */
-    private static Histogram probe(List<Ledger> ledgers, int probes, String key) throws InterruptedException {
+    /**
+     * Books +1 on member (i mod 3) and times until both others see it; then -1, not timed. {@code urgent} marks
+     * the change as the balancer does near a limit (sent at the next flush); otherwise it is a change far from
+     * every limit, which may wait up to CLUSTER_FLUSH_MAX_DELAY to be coalesced.
+     */
+    private static Histogram probe(List<Ledger> ledgers, int probes, String key, boolean urgent)
+            throws InterruptedException {
         Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
         for (int i = 0; i < probes; i++) {
             int from = i % 3;
             Ledger src = ledgers.get(from);
             long expected = 1;
             long t0 = System.nanoTime();
-            src.add(key, 1);
+            change(src, key, 1, urgent);
             for (int k = 1; k <= 2; k++) {
                 Ledger dst = ledgers.get((from + k) % 3);
                 while (dst.total(key) != expected) {
@@ -177,7 +191,7 @@ public final class ClusterBench {
                 }
                 h.recordValue(Math.min(System.nanoTime() - t0, h.getHighestTrackableValue()));
             }
-            src.add(key, -1);
+            change(src, key, -1, urgent);
             for (Ledger l : ledgers) {
                 while (l.total(key) != 0) {
                     if (System.nanoTime() - t0 > 2 * PROBE_TIMEOUT_NANOS) {
@@ -189,6 +203,16 @@ public final class ClusterBench {
             Thread.sleep(0, 200_000); // probes apart: each one starts a new flush
         }
         return h;
+    }
+
+    private static void change(Ledger l, String key, long delta, boolean urgent) {
+        l.update(tx -> {
+            tx.add(key, delta);
+            if (urgent) {
+                tx.urgent();
+            }
+            return null;
+        });
     }
 
     /** {@code rate} changes a second (book, and release 100 changes later) on 1,000 namespaces. */

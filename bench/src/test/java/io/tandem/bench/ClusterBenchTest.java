@@ -15,6 +15,8 @@ class ClusterBenchTest {
 
         assertEquals(60, r.atRest().getTotalCount(), "30 probes, 2 peers each");
         assertEquals(60, r.underLoad().getTotalCount());
+        assertEquals(60, r.atRestUrgent().getTotalCount());
+        assertEquals(60, r.underLoadUrgent().getTotalCount());
         assertTrue(r.loadChanges() > 0, "the load ran");
         assertTrue(r.atRest().getMinValue() > 0);
         assertTrue(r.stateBytes() > 2_000 * 8, "the state carried the namespaces: " + r.stateBytes());

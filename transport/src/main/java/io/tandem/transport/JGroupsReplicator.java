@@ -51,9 +51,13 @@ import org.jgroups.util.Responses;
  *   <li><i>Who is who.</i> Every member's address is an {@link ExtendedUUID} carrying its {@link Incarnation}
  *   (controller id, start time, tiebreak) under {@value #INCARNATION_KEY}, so a view alone tells which incarnation
  *   each member is. Messages name their owner too and are accepted only when that matches the sender's address.</li>
- *   <li><i>Deltas.</i> One flusher thread drains {@link Ledger#drain()} every {@code CLUSTER_FLUSH_INTERVAL} and
- *   multicasts each batch, in drain order. While a send is slow (flow-control credits exhausted) changes keep
- *   coalescing in the ledger; admission never waits for the flusher.</li>
+ *   <li><i>Deltas.</i> One flusher thread looks every {@code CLUSTER_FLUSH_INTERVAL}; it drains {@link Ledger#drain()}
+ *   and multicasts the batch when a pending change is urgent (a count at or above half of its limit, see
+ *   {@code Balancer.nearLimit}) or the oldest pending change has waited {@code CLUSTER_FLUSH_MAX_DELAY}, in drain
+ *   order. Far from every limit this sends one message per few milliseconds instead of one per look (each message
+ *   costs every peer a decryption, a MAC and JGroups' handling; BENCHMARKS.md section 6), while near a limit peers
+ *   see a change as soon as before. While a send is slow (flow-control credits exhausted) changes keep coalescing
+ *   in the ledger; admission never waits for the flusher.</li>
  *   <li><i>Applying.</i> A DELTA is applied if it is the next sequence number of its owner. A GAP holds the delta
  *   and asks the owner (RESYNC_REQUEST, at most one outstanding per owner) for its full row; the ROW answer is
  *   installed and the held deltas replayed, the ledger discarding what the row already contains. A DUPLICATE is
@@ -171,6 +175,8 @@ public final class JGroupsReplicator implements Replicator {
     private int unjoinedRounds;
 
     private final LongAdder deltasSent = new LongAdder();
+    /** Deltas drained at once because a change was near its limit, not after the coalescing delay. */
+    private final LongAdder deltasUrgent = new LongAdder();
     private final LongAdder deltasApplied = new LongAdder();
     private final LongAdder deltasDuplicate = new LongAdder();
     private final LongAdder deltasGap = new LongAdder();
@@ -286,6 +292,7 @@ public final class JGroupsReplicator implements Replicator {
         this.control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-cluster-" + id));
         this.staleWatch = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-stale-" + id));
         this.flusher = daemon(this::flushLoop, "tandem-flusher-" + id);
+        ledger.onPending(this::onLedgerPending);
     }
 
     /** The keys derived from the settings' secret, or null for an insecure cluster. */
@@ -511,6 +518,7 @@ public final class JGroupsReplicator implements Replicator {
         }
         Map<String, Number> m = new LinkedHashMap<>();
         m.put("deltas_sent", deltasSent.sum());
+        m.put("deltas_sent_urgent", deltasUrgent.sum());
         m.put("deltas_applied", deltasApplied.sum());
         m.put("deltas_duplicate", deltasDuplicate.sum());
         m.put("deltas_gap", deltasGap.sum());
@@ -546,18 +554,64 @@ public final class JGroupsReplicator implements Replicator {
 
     // ------------------------------------------------------------------------------------------------ flusher
 
-    /** Drains and multicasts deltas in order until closed, then drains once more. Runs on the flusher thread. */
+    /** What the flusher is waiting for; read by the ledger's pending listener to decide whether to wake it. */
+    private static final int FLUSHER_BUSY = 0;
+    private static final int FLUSHER_IDLE = 1;
+    private static final int FLUSHER_HOLDING = 2;
+    private volatile int flusherState = FLUSHER_BUSY;
+    /** Longest the flusher sleeps without a signal: a safety net, not a schedule. */
+    private static final long FLUSHER_MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Wakes the flusher when it sleeps with nothing pending, or holds a lazy change and one becomes urgent. */
+    private void onLedgerPending(boolean urgent) {
+        int state = flusherState;
+        if (state == FLUSHER_IDLE || (urgent && state == FLUSHER_HOLDING)) {
+            LockSupport.unpark(flusher);
+        }
+    }
+
+    /**
+     * Drains and multicasts deltas in order until closed, then drains once more. Runs on the flusher thread.
+     *
+     * <p>Sends are at least {@code CLUSTER_FLUSH_INTERVAL} apart. A pending change goes at the first look on or
+     * after that when it is urgent, else once it has been seen pending for {@code CLUSTER_FLUSH_MAX_DELAY} less
+     * one interval (it may have waited up to one interval before the look that first saw it). With nothing
+     * pending the flusher sleeps until the ledger reports a change ({@link Ledger#onPending}), so an idle
+     * controller does not wake every interval, and a busy one wakes about once per send.
+     */
     private void flushLoop() {
         long intervalNanos = settings.flushInterval().toNanos();
+        long holdNanos = settings.flushMaxDelay().toNanos() - intervalNanos;
+        long pendingSince = 0;
+        boolean holding = false;
+        long lastSend = System.nanoTime() - intervalNanos;
         DeltaBatch unsent = null;
         while (true) {
             boolean last = !flushing;
+            long now = System.nanoTime();
+            boolean urgent = false;
             try {
                 if (unsent == null) {
-                    unsent = ledger.drain();
+                    if (!ledger.hasPending()) {
+                        holding = false;
+                    } else if (!holding) {
+                        holding = true;
+                        pendingSince = now;
+                    }
+                    urgent = holding && ledger.hasUrgentPending();
+                    boolean due = last || (now - lastSend >= intervalNanos
+                            && (urgent || now - pendingSince >= holdNanos));
+                    if (holding && due) {
+                        unsent = ledger.drain();
+                        holding = false;
+                        if (unsent != null && urgent) {
+                            deltasUrgent.increment();
+                        }
+                    }
                 }
                 if (unsent != null && sendDelta(unsent)) {
                     unsent = null;
+                    lastSend = now;
                 }
             } catch (RuntimeException e) {
                 limited.log(Level.ERROR, "flusher", "flusher: " + e);
@@ -568,8 +622,31 @@ public final class JGroupsReplicator implements Replicator {
                 }
                 return;
             }
-            LockSupport.parkNanos(intervalNanos);
+            park(now, intervalNanos, holdNanos, unsent != null, holding, urgent, pendingSince, lastSend);
         }
+    }
+
+    /** The flusher's sleep until its next look: see {@link #flushLoop()}. */
+    private void park(long now, long intervalNanos, long holdNanos, boolean retry, boolean holding, boolean urgent,
+                      long pendingSince, long lastSend) {
+        long nextSendAllowed = lastSend + intervalNanos;
+        if (retry || now < nextSendAllowed) {
+            // a send to retry, or just sent: look again one interval on (changes made meanwhile wait for it)
+            LockSupport.parkNanos(retry ? intervalNanos : nextSendAllowed - now);
+        } else if (holding && !urgent) {
+            flusherState = FLUSHER_HOLDING;
+            if (!ledger.hasUrgentPending()) {
+                LockSupport.parkNanos(Math.max(1, pendingSince + holdNanos - now));
+            }
+            flusherState = FLUSHER_BUSY;
+        } else if (!holding) {
+            flusherState = FLUSHER_IDLE;
+            if (!ledger.hasPending() && flushing) {
+                LockSupport.parkNanos(FLUSHER_MAX_PARK_NANOS);
+            }
+            flusherState = FLUSHER_BUSY;
+        }
+        // holding and urgent, send allowed: no sleep, the next look sends
     }
 
     /** Multicasts one batch; false when it could not be sent (the flusher retries the same batch). */

@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  * @param insecure         CLUSTER_INSECURE: allows clustering without a secret
  * @param joinWait         how long a controller that found nobody waits before it calls itself ready
  * @param minMembers       readiness waits until the view holds at least this many members
- * @param flushInterval    how often local deltas are drained and multicast
+ * @param flushInterval    how often the flusher looks for local changes; an urgent change waits at most this long
+ * @param flushMaxDelay    how long a change that is not urgent (its count below half of its limit) may wait to be
+ *                         coalesced with later ones; at least {@code flushInterval}
  * @param fdTimeout        FD_ALL3 timeout (its interval is a quarter of it)
  * @param mergeInterval    MERGE3 max_interval (min_interval is a fifth of it)
  * @param maxMessageBytes  larger incoming cluster messages are dropped and counted
@@ -55,7 +57,8 @@ public record TransportSettings(String clusterName, String controllerId, int con
                                 String bindAddr, String advertiseAddr, int port, Discovery discovery,
                                 List<HostPort> members, String dnsQuery, String kubeNamespace, String kubeLabels,
                                 String kubeMasterHost, int kubeMasterPort, String secret, boolean insecure,
-                                Duration joinWait, int minMembers, Duration flushInterval, Duration fdTimeout,
+                                Duration joinWait, int minMembers, Duration flushInterval, Duration flushMaxDelay,
+                                Duration fdTimeout,
                                 Duration mergeInterval, int maxMessageBytes, int maxKeys, long maxStateBytes,
                                 Duration delay) {
 
@@ -115,7 +118,10 @@ public record TransportSettings(String clusterName, String controllerId, int con
     public static final Setting CLUSTER_MIN_MEMBERS = new Setting("CLUSTER_MIN_MEMBERS", "1",
             "readiness waits until the view holds at least this many controllers");
     public static final Setting CLUSTER_FLUSH_INTERVAL = new Setting("CLUSTER_FLUSH_INTERVAL", "2ms",
-            "how often coalesced bookkeeping deltas are multicast");
+            "how often coalesced bookkeeping deltas are multicast when a count is at or above half of its limit");
+    public static final Setting CLUSTER_FLUSH_MAX_DELAY = new Setting("CLUSTER_FLUSH_MAX_DELAY", "8ms",
+            "longest a count change far from its limit (below half) waits to be sent with later ones; fewer messages"
+                    + " under load. At least CLUSTER_FLUSH_INTERVAL (equal: every change goes at the next flush)");
     public static final Setting CLUSTER_FD_TIMEOUT = new Setting("CLUSTER_FD_TIMEOUT", "8s",
             "FD_ALL3 timeout: a member silent this long is suspected (heartbeats every quarter of it)");
     public static final Setting CLUSTER_MERGE_INTERVAL = new Setting("CLUSTER_MERGE_INTERVAL", "5s",
@@ -133,7 +139,8 @@ public record TransportSettings(String clusterName, String controllerId, int con
         SettingsCatalog.registerAll(CLUSTER_NAME, CLUSTER_PORT, CLUSTER_DISCOVERY, CLUSTER_MEMBERS, CLUSTER_DNS_QUERY,
                 KUBERNETES_NAMESPACE, KUBERNETES_LABELS, KUBERNETES_MASTER_HOST, KUBERNETES_MASTER_PORT,
                 KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, CLUSTER_SECRET, CLUSTER_SECRET_FILE,
-                CLUSTER_INSECURE, CLUSTER_JOIN_WAIT, CLUSTER_MIN_MEMBERS, CLUSTER_FLUSH_INTERVAL, CLUSTER_FD_TIMEOUT,
+                CLUSTER_INSECURE, CLUSTER_JOIN_WAIT, CLUSTER_MIN_MEMBERS, CLUSTER_FLUSH_INTERVAL, CLUSTER_FLUSH_MAX_DELAY,
+                CLUSTER_FD_TIMEOUT,
                 CLUSTER_MERGE_INTERVAL, CLUSTER_MAX_MESSAGE_BYTES, CLUSTER_MAX_KEYS, CLUSTER_MAX_STATE_BYTES,
                 CLUSTER_DELAY);
     }
@@ -194,6 +201,18 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 ? env.longValue(CLUSTER_MAX_STATE_BYTES, 64 * 1024, Integer.MAX_VALUE - 16)
                 : Math.min((long) maxMessageBytes * WireCodec.STATE_SIZE_FACTOR, Integer.MAX_VALUE - 16);
 
+        Duration flushInterval = env.duration(CLUSTER_FLUSH_INTERVAL, Duration.ofMillis(1), Duration.ofSeconds(1));
+        Duration flushMaxDelay;
+        if (env.isSet(CLUSTER_FLUSH_MAX_DELAY)) {
+            flushMaxDelay = env.duration(CLUSTER_FLUSH_MAX_DELAY, Duration.ofMillis(1), Duration.ofSeconds(1));
+            check(flushMaxDelay.compareTo(flushInterval) >= 0, CLUSTER_FLUSH_MAX_DELAY,
+                    env.string(CLUSTER_FLUSH_MAX_DELAY), "must be at least CLUSTER_FLUSH_INTERVAL ("
+                            + flushInterval.toMillis() + "ms)");
+        } else {
+            // the default, raised to the interval when only the interval was raised
+            Duration byDefault = env.duration(CLUSTER_FLUSH_MAX_DELAY, Duration.ofMillis(1), Duration.ofSeconds(1));
+            flushMaxDelay = byDefault.compareTo(flushInterval) >= 0 ? byDefault : flushInterval;
+        }
         Duration delay = env.isSet(CLUSTER_DELAY)
                 ? env.duration(CLUSTER_DELAY, Duration.ZERO, Duration.ofSeconds(10)) : null;
 
@@ -202,7 +221,7 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 dnsQuery, kubeNamespace, kubeLabels, kubeMasterHost, kubeMasterPort, secret, insecure,
                 env.duration(CLUSTER_JOIN_WAIT, Duration.ZERO, Duration.ofMinutes(10)),
                 env.intValue(CLUSTER_MIN_MEMBERS, 1, 1000),
-                env.duration(CLUSTER_FLUSH_INTERVAL, Duration.ofMillis(1), Duration.ofSeconds(1)),
+                flushInterval, flushMaxDelay,
                 env.duration(CLUSTER_FD_TIMEOUT, Duration.ofMillis(400), Duration.ofMinutes(10)),
                 env.duration(CLUSTER_MERGE_INTERVAL, Duration.ofMillis(500), Duration.ofMinutes(10)),
                 maxMessageBytes, env.intValue(CLUSTER_MAX_KEYS, 1, 100_000_000), maxStateBytes,
@@ -316,6 +335,7 @@ public record TransportSettings(String clusterName, String controllerId, int con
                 + ", kubeLabels=" + kubeLabels + ", kubeMasterHost=" + kubeMasterHost + ", kubeMasterPort="
                 + kubeMasterPort + ", secret=" + (secret == null ? "none" : "<hidden>") + ", insecure=" + insecure
                 + ", joinWait=" + joinWait + ", minMembers=" + minMembers + ", flushInterval=" + flushInterval
+                + ", flushMaxDelay=" + flushMaxDelay
                 + ", fdTimeout=" + fdTimeout + ", mergeInterval=" + mergeInterval + ", maxMessageBytes="
                 + maxMessageBytes + ", maxKeys=" + maxKeys + ", maxStateBytes=" + maxStateBytes + ", delay=" + delay + "]";
     }

@@ -396,6 +396,43 @@ class JGroupsReplicatorTest {
         }
     }
 
+    /**
+     * A change far from its limit waits up to CLUSTER_FLUSH_MAX_DELAY to be coalesced with later ones (fewer
+     * messages under load); one marked urgent (near a limit) goes at the next flush.
+     */
+    @Test
+    void shouldHoldAChangeUpToTheMaxDelayAndSendAnUrgentOneAtTheNextFlush() throws Exception {
+        try (TestCluster cluster = new TestCluster("coalesce", Map.of("CLUSTER_FLUSH_MAX_DELAY", "1s"))) {
+            Node a = cluster.start("a");
+            Node b = cluster.start("b");
+            cluster.awaitReady(a, b);
+            waitUntil(TestCluster.TIMEOUT, () -> b.replicator.syncedMembers() == 2, () -> "b counts a: " + b);
+
+            long t0 = System.nanoTime();
+            a.ledger.add("n/far", 1);
+            long quiet = t0 + Duration.ofMillis(500).toNanos();
+            while (System.nanoTime() < quiet) {
+                assertEquals(0, b.ledger.total("n/far"), "held by a for up to 1 s");
+                Thread.sleep(20);
+            }
+            waitUntil(TestCluster.TIMEOUT, () -> b.ledger.total("n/far") == 1, () -> "sent after the delay: " + b);
+            long heldMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(heldMs >= 900, "held " + heldMs + " ms");
+
+            long urgentBefore = a.metric("deltas_sent_urgent");
+            long t1 = System.nanoTime();
+            a.ledger.update(tx -> {
+                tx.add("n/near", 1);
+                tx.urgent();
+                return null;
+            });
+            waitUntil(TestCluster.TIMEOUT, () -> b.ledger.total("n/near") == 1, () -> "urgent: " + b);
+            assertEquals(urgentBefore + 1, a.metric("deltas_sent_urgent"), "sent for its urgency, not its age");
+            System.getLogger(getClass().getName()).log(System.Logger.Level.INFO, "held {0} ms; urgent arrived in {1}"
+                    + " ms", heldMs, (System.nanoTime() - t1) / 1_000_000);
+        }
+    }
+
     private static void assertTotalsAreSumOfRows(Node n) {
         Map<String, Long> sum = new HashMap<>();
         for (RowSnapshot r : n.ledger.snapshot()) {

@@ -59,6 +59,7 @@ class TransportSettingsTest {
         assertEquals(Duration.ofSeconds(3), s.joinWait());
         assertEquals(1, s.minMembers());
         assertEquals(Duration.ofMillis(2), s.flushInterval());
+        assertEquals(Duration.ofMillis(8), s.flushMaxDelay());
         assertEquals(Duration.ofSeconds(8), s.fdTimeout());
         assertEquals(Duration.ofSeconds(2), s.fdInterval());
         assertEquals(Duration.ofSeconds(5), s.mergeInterval());
@@ -138,6 +139,19 @@ class TransportSettingsTest {
             assertEquals(expected, e.variable(), e.getMessage());
             assertTrue(e.getMessage().contains(kv.getValue()), e.getMessage());
         });
+    }
+
+    @Test
+    void shouldKeepTheFlushMaxDelayAtLeastTheInterval() {
+        Map<String, String> vars = base();
+        vars.put("CLUSTER_FLUSH_INTERVAL", "20ms");
+        assertEquals(Duration.ofMillis(20), read(vars).flushMaxDelay(), "the default follows a raised interval");
+        vars.put("CLUSTER_FLUSH_MAX_DELAY", "10ms");
+        ConfigException e = refused(vars);
+        assertEquals("CLUSTER_FLUSH_MAX_DELAY", e.variable());
+        assertTrue(e.getMessage().contains("at least CLUSTER_FLUSH_INTERVAL (20ms)"), e.getMessage());
+        vars.put("CLUSTER_FLUSH_MAX_DELAY", "20ms");
+        assertEquals(Duration.ofMillis(20), read(vars).flushMaxDelay(), "equal: no coalescing beyond the interval");
     }
 
     @Test

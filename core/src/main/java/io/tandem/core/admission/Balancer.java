@@ -81,6 +81,9 @@ public final class Balancer {
             tx.add(minuteKey, 1);
             long minuteCount = count(tx, minuteKey);
             long minuteAllowed = policy.allowed(nl.perMinute());
+            if (nearLimit(tx, minuteKey, minuteCount, minuteAllowed)) {
+                tx.urgent();
+            }
             if (minuteCount > minuteAllowed) {
                 return throttled(Decision.Reason.PER_MINUTE, minuteCount, nl.perMinute(), minuteAllowed);
             }
@@ -112,6 +115,12 @@ public final class Balancer {
             tx.add(nsKey, 1);
             tx.add(Keys.SYSTEM, 1);
             tx.add(Keys.invoker(invokerId), action.memoryMb());
+            String invokerKey = Keys.invoker(invokerId);
+            if (nearLimit(tx, nsKey, inFlight + 1, concAllowed)
+                    || nearLimit(tx, Keys.SYSTEM, system + 1, policy.allowed(limits.systemOverload()))
+                    || nearLimit(tx, invokerKey, count(tx, invokerKey), policy.allowed(pool.get(index).capacityMb()))) {
+                tx.urgent();
+            }
             return new Decision.Admitted(new Ticket(namespace, index, invokerId, action.memoryMb(), overload));
         });
         record(d);
@@ -120,12 +129,49 @@ public final class Balancer {
 
     /** Gives back what {@code ticket} booked. The caller guarantees it is called once per admitted activation. */
     public void release(Ticket ticket) {
+        NamespaceLimits nl = limits.of(ticket.namespace());
         ledger.update(tx -> {
-            tx.add(Keys.namespace(ticket.namespace()), -1);
+            String nsKey = Keys.namespace(ticket.namespace());
+            String invokerKey = Keys.invoker(ticket.invokerId());
+            // a slot freed near a limit is one the peers are waiting for: let them see it at the next flush
+            if (nearLimit(tx, nsKey, count(tx, nsKey), policy.allowed(nl.concurrent()))
+                    || nearLimit(tx, Keys.SYSTEM, count(tx, Keys.SYSTEM), policy.allowed(limits.systemOverload()))
+                    || nearLimit(tx, invokerKey, count(tx, invokerKey), invokerCapacity(ticket))) {
+                tx.urgent();
+            }
+            tx.add(nsKey, -1);
             tx.add(Keys.SYSTEM, -1);
-            tx.add(Keys.invoker(ticket.invokerId()), -ticket.memoryMb());
+            tx.add(invokerKey, -ticket.memoryMb());
             return null;
         });
+    }
+
+    /**
+     * True when {@code count} has reached half of {@code allowed}. From there on a change is marked urgent
+     * ({@link Ledger.Tx#urgent()}) and goes out at the next flush ({@code CLUSTER_FLUSH_INTERVAL}), so near a limit
+     * the peers' view is as fresh as without coalescing. Below half it may wait up to {@code CLUSTER_FLUSH_MAX_DELAY}
+     * with the changes after it, which cuts the messages per activation under load; the crossing change itself is
+     * urgent and takes every earlier one with it, and the pacer tolerates peers' counts up to two pacing windows old
+     * ({@link HeadroomPacer}). Measured, not proven: BENCHMARKS.md sections 4 and 6.
+     */
+    static boolean nearLimit(long count, long allowed) {
+        return count * 2 >= allowed;
+    }
+
+    /**
+     * {@link #nearLimit(long, long)} on the count as it may already be: what this controller has not sent yet of
+     * {@code key} is assumed to be waiting at every other member too, so a burst (many bookings within one
+     * coalescing delay) turns urgent long before the counts it can see reach half of the limit.
+     */
+    private boolean nearLimit(Ledger.Tx tx, String key, long count, long allowed) {
+        long unsent = Math.max(0, tx.pending(key));
+        return nearLimit(count + unsent * Math.max(0, policy.visible() - 1), allowed);
+    }
+
+    private long invokerCapacity(Ticket ticket) {
+        int i = ticket.invokerIndex();
+        return i >= 0 && i < pool.size() && pool.get(i).id().equals(ticket.invokerId())
+                ? policy.allowed(pool.get(i).capacityMb()) : 0;
     }
 
     /**

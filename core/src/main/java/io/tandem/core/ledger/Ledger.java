@@ -41,6 +41,8 @@ public final class Ledger {
     private final Map<String, long[]> totals = new HashMap<>();
     private final Map<String, Row> remote = new HashMap<>();
     private long seq;
+    /** A change marked urgent waits in {@link #pending}; reset by {@link #drain()}. */
+    private boolean urgent;
     private long anomalies;
     private long replacedIncarnations;
 
@@ -66,6 +68,15 @@ public final class Ledger {
 
         /** Changes this controller's own count of a key (clamped at zero, which counts as an anomaly). */
         void add(String key, long delta);
+
+        /** This controller's change of a key not yet drained (what the peers have not been sent). */
+        long pending(String key);
+
+        /**
+         * Marks the pending changes urgent: peers should see them at the next flush rather than after the
+         * coalescing delay (a count near its limit, where a peer's stale view could admit too many).
+         */
+        void urgent();
     }
 
     private final Tx tx = new Tx() {
@@ -83,7 +94,40 @@ public final class Ledger {
         public void add(String key, long delta) {
             addLocal(key, delta);
         }
+
+        @Override
+        public long pending(String key) {
+            return get(pending, key);
+        }
+
+        @Override
+        public void urgent() {
+            if (!urgent) {
+                urgent = true;
+                pendingListener.pending(true);
+            }
+        }
     };
+
+    /** Told when local changes start waiting to be drained, and when they become urgent. */
+    @FunctionalInterface
+    public interface PendingListener {
+        /**
+         * Called under the ledger's monitor: must not block or call back into the ledger (e.g. only unpark a
+         * thread).
+         *
+         * @param urgent true when the pending changes were just marked urgent, false for the first change after a
+         *               drain
+         */
+        void pending(boolean urgent);
+    }
+
+    private PendingListener pendingListener = urgentNow -> { };
+
+    /** Sets the one listener (the delta flusher, so that it can sleep while nothing is pending). */
+    public synchronized void onPending(PendingListener listener) {
+        this.pendingListener = listener;
+    }
 
     public Ledger(Incarnation self) {
         this.self = self;
@@ -131,8 +175,12 @@ public final class Ledger {
             }
         }
         bump(live, key, applied);
+        boolean wasEmpty = pending.isEmpty();
         bump(pending, key, applied);
         bump(totals, key, applied);
+        if (wasEmpty && !pending.isEmpty()) {
+            pendingListener.pending(false);
+        }
     }
 
     /**
@@ -141,6 +189,7 @@ public final class Ledger {
      * The caller must send batches in the order drained.
      */
     public synchronized DeltaBatch drain() {
+        urgent = false;
         if (pending.isEmpty()) {
             return null;
         }
@@ -163,6 +212,14 @@ public final class Ledger {
     /** True when local changes wait to be drained. */
     public synchronized boolean hasPending() {
         return !pending.isEmpty();
+    }
+
+    /**
+     * True when local changes wait to be drained and one of them was marked urgent ({@link Tx#urgent()}) since
+     * the last drain. Changes that cancelled out leave nothing to send, urgent or not.
+     */
+    public synchronized boolean hasUrgentPending() {
+        return urgent && !pending.isEmpty();
     }
 
     /** The published local row (as of the last drained batch). */

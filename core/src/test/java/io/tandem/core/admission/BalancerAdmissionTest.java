@@ -62,6 +62,66 @@ class BalancerAdmissionTest {
         return ledger.total(Keys.minute(Math.floorDiv(clock.millis(), MINUTE_MS), ns));
     }
 
+    /**
+     * Changes far from every limit may wait to be coalesced; from half of a limit on they are urgent, so that near
+     * a limit the peers see them at the next flush (the flusher's rule, JGroupsReplicator).
+     */
+    @Test
+    void shouldMarkChangesUrgentFromHalfOfTheConcurrencyLimitOn() {
+        Balancer b = balancer(limits(10, 1_000, 1_000));
+        List<Ticket> four = admitN(b, ALICE, 4);
+        assertTrue(ledger.hasPending());
+        assertFalse(ledger.hasUrgentPending(), "4 of 10 in flight: far from the limit");
+        ledger.drain();
+
+        Ticket fifth = admitted(b.admit(ALICE, ECHO));
+        assertTrue(ledger.hasUrgentPending(), "5 of 10: half of the limit");
+        ledger.drain();
+
+        b.release(fifth);
+        assertTrue(ledger.hasUrgentPending(), "a slot freed at half of the limit");
+        ledger.drain();
+        b.release(four.get(0));
+        assertFalse(ledger.hasUrgentPending(), "4 of 10 before the release");
+        assertTrue(ledger.hasPending());
+    }
+
+    /** What this controller has not sent yet is assumed unsent at each peer too: a burst turns urgent early. */
+    @Test
+    void shouldMarkABurstUrgentBeforeTheCountsItSeesReachHalfOfTheLimit() {
+        Balancer b = balancer(limits(30, 1_000, 1_000), SharePolicy.clustered(() -> 3, 3));
+        admitN(b, ALICE, 4);
+        assertFalse(ledger.hasUrgentPending(), "4 booked and unsent, as if 12 in the cluster: below 15 of 30");
+        admitN(b, ALICE, 1);
+        assertTrue(ledger.hasUrgentPending(), "5 booked and unsent, as if 15 in the cluster");
+        ledger.drain();
+        admitN(b, ALICE, 1);
+        assertFalse(ledger.hasUrgentPending(), "6 in flight of which 1 unsent, as if 8: far again once sent");
+    }
+
+    @Test
+    void shouldMarkChangesUrgentNearTheMinuteTheSystemAndTheInvokerLimits() {
+        Balancer minute = balancer(limits(100, 10, 1_000));
+        admitN(minute, ALICE, 4);
+        assertFalse(ledger.hasUrgentPending());
+        admitN(minute, ALICE, 1);
+        assertTrue(ledger.hasUrgentPending(), "5 of 10 requests this minute");
+        ledger.drain();
+
+        Balancer system = balancer(limits(100, 1_000, 12));
+        admitN(system, BOB, 1);
+        assertTrue(ledger.hasUrgentPending(), "6 of 12 in flight in the system");
+        ledger.drain();
+
+        Ledger fresh = new Ledger(new Incarnation("c2", 1_000, 1));
+        Balancer invoker = new Balancer(fresh, healthyPool(1, 1_000), limits(100, 1_000, 1_000), wholeCluster(),
+                clock, new Random(42), HeadroomPacer.off());
+        admitted(invoker.admit(ALICE, ECHO));
+        assertFalse(fresh.hasUrgentPending(), "256 of 1,000 MB");
+        admitted(invoker.admit(ALICE, ECHO));
+        assertTrue(fresh.hasUrgentPending(), "512 of 1,000 MB of the invoker");
+    }
+
     @Test
     void shouldBookNamespaceSystemAndInvokerMemoryOnAdmission() {
         Balancer b = balancer(limits(10, 100, 100));

@@ -50,6 +50,34 @@ class LedgerTest {
         }
 
         @Test
+        void shouldReportAnUrgentChangeUntilTheNextDrainAndNotWhenItCancelledOut() {
+            ledger.add(NS, 1);
+            assertTrue(ledger.hasPending());
+            assertFalse(ledger.hasUrgentPending(), "a plain change may wait to be coalesced");
+
+            ledger.update(tx -> {
+                tx.add(INV, 256);
+                tx.urgent();
+                return null;
+            });
+            assertTrue(ledger.hasUrgentPending());
+            assertEquals(Map.of(NS, 1L, INV, 256L), ledger.drain().changes(), "urgent or not, one batch");
+            assertFalse(ledger.hasUrgentPending(), "the drain took it");
+
+            ledger.update(tx -> {
+                tx.add(NS, 1);
+                tx.urgent();
+                return null;
+            });
+            ledger.add(NS, -1);
+            assertFalse(ledger.hasPending());
+            assertFalse(ledger.hasUrgentPending(), "nothing left to send");
+            assertNull(ledger.drain());
+            ledger.add(NS, 1);
+            assertFalse(ledger.hasUrgentPending(), "the mark went with the drain that found nothing");
+        }
+
+        @Test
         void shouldDrainConsecutiveSequenceNumbersAndFoldIntoPublishedRow() {
             ledger.add(NS, 2);
             DeltaBatch first = ledger.drain();

@@ -1,6 +1,7 @@
 package io.tandem.it.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.it.harness.Cluster;
@@ -60,6 +61,12 @@ class SystemBenchIT {
     private static final String OPEN_DURATION = System.getProperty("tandem.systemBench.openDuration", "10s");
     private static final boolean PIN = Boolean.parseBoolean(System.getProperty("tandem.systemBench.pin", "true"));
     private static final boolean JFR = Boolean.getBoolean("tandem.systemBench.jfr");
+    /** Which setups run (comma-separated names as in the table, e.g. {@code 3 clustered,3 unclustered}); all by default. */
+    private static final String SETUPS = System.getProperty("tandem.systemBench.setups", "");
+    /** CLUSTER_FLUSH_INTERVAL of the clustered controllers; the launcher's default when not given. */
+    private static final String FLUSH_INTERVAL = System.getProperty("tandem.systemBench.flushInterval", "");
+    /** CLUSTER_FLUSH_MAX_DELAY of the clustered controllers; the launcher's default when not given. */
+    private static final String FLUSH_MAX_DELAY = System.getProperty("tandem.systemBench.flushMaxDelay", "");
     private static final int NAMESPACES = 10;
     private static final int INVOKER_MB = 1_048_576;
     /** The sampled window leaves this much out at each end of the measured window. */
@@ -116,7 +123,20 @@ class SystemBenchIT {
     }
 
     private record Outcome(String name, String front, Measured closed, Measured open, long systemThreadsStarted,
-                           long generatorThreadsStarted, long activations) {
+                           long generatorThreadsStarted, long activations, long deltasSent) {
+    }
+
+    /** Delta messages the controllers multicast so far, summed ({@code /cluster} replicator counters); 0 unclustered. */
+    private static long deltasSent(Cluster cluster, boolean clustering) {
+        if (!clustering) {
+            return 0;
+        }
+        long sum = 0;
+        for (Cluster.Node c : cluster.controllers()) {
+            sum += c.clusterInfo().getAsJsonObject("replicator").getAsJsonObject("counters").get("deltas_sent")
+                    .getAsLong();
+        }
+        return sum;
     }
 
     @Test
@@ -136,10 +156,19 @@ class SystemBenchIT {
         String loadBefore = loadavg();
 
         List<Outcome> outcomes = new ArrayList<>();
-        outcomes.add(setup("bare proxy", 60, 0, false, pin, all, systemCores));
-        outcomes.add(setup("1 controller", 61, 1, false, pin, all, systemCores));
-        outcomes.add(setup("3 clustered", 62, 3, true, pin, all, systemCores));
-        outcomes.add(setup("3 unclustered", 63, 3, false, pin, all, systemCores));
+        if (selected("bare proxy")) {
+            outcomes.add(setup("bare proxy", 60, 0, false, pin, all, systemCores));
+        }
+        if (selected("1 controller")) {
+            outcomes.add(setup("1 controller", 61, 1, false, pin, all, systemCores));
+        }
+        if (selected("3 clustered")) {
+            outcomes.add(setup("3 clustered", 62, 3, true, pin, all, systemCores));
+        }
+        if (selected("3 unclustered")) {
+            outcomes.add(setup("3 unclustered", 63, 3, false, pin, all, systemCores));
+        }
+        assertFalse(outcomes.isEmpty(), "tandem.systemBench.setups names no setup: " + SETUPS);
 
         String table = table(outcomes, placement, cores, loadBefore, loadavg(),
                 (System.nanoTime() - started) / 1e9);
@@ -154,6 +183,11 @@ class SystemBenchIT {
         }
     }
 
+    private static boolean selected(String setup) {
+        return SETUPS.isBlank() || java.util.Arrays.stream(SETUPS.split(",")).map(String::trim)
+                .anyMatch(setup::equals);
+    }
+
     private static Outcome setup(String name, int block, int controllers, boolean clustering, boolean pin,
                                  String all, String systemCores) throws Exception {
         long self = ProcessHandle.current().pid();
@@ -162,9 +196,16 @@ class SystemBenchIT {
             Host.pin(self, all);
         }
         String slug = name.replace(' ', '-');
-        try (Cluster cluster = Cluster.builder("SystemBench-" + slug, block).controllers(controllers)
+        Cluster.Builder builder = Cluster.builder("SystemBench-" + slug, block).controllers(controllers)
                 .invokers(2, INVOKER_MB).clustering(clustering).namespaces(NAMESPACES)
-                .concurrencyLimit(1_000_000).minuteLimit(1_000_000_000).build().start()) {
+                .concurrencyLimit(1_000_000).minuteLimit(1_000_000_000);
+        if (clustering && !FLUSH_INTERVAL.isBlank()) {
+            builder.controllerEnv("CLUSTER_FLUSH_INTERVAL", FLUSH_INTERVAL);
+        }
+        if (clustering && !FLUSH_MAX_DELAY.isBlank()) {
+            builder.controllerEnv("CLUSTER_FLUSH_MAX_DELAY", FLUSH_MAX_DELAY);
+        }
+        try (Cluster cluster = builder.build().start()) {
             Map<String, Long> pids = new LinkedHashMap<>();
             List<String> invokers = new ArrayList<>();
             for (Cluster.Node i : cluster.invokers()) {
@@ -201,6 +242,7 @@ class SystemBenchIT {
                     }
                     Host.pin(self, "0");
                 }
+                long deltas0 = deltasSent(cluster, clustering);
                 Map<Long, Long> threads0 = Host.threadsStarted(new ArrayList<>(pids.values()));
                 long gen0 = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();
 
@@ -237,7 +279,7 @@ class SystemBenchIT {
                     }
                 }
                 return new Outcome(name, controllers == 0 ? "bare proxy" : "controller", closed, open,
-                        systemThreads, gen1 - gen0, activations);
+                        systemThreads, gen1 - gen0, activations, deltasSent(cluster, clustering) - deltas0);
             } finally {
                 if (proxy != null) {
                     proxy.destroyForcibly();
@@ -315,7 +357,6 @@ class SystemBenchIT {
     private static String table(List<Outcome> outcomes, String placement, int cores, String loadBefore,
                                 String loadAfter, double seconds) {
         StringBuilder sb = new StringBuilder();
-        Outcome ceiling = outcomes.get(0);
         Map<String, Outcome> by = outcomes.stream().collect(Collectors.toMap(Outcome::name, o -> o,
                 (x, y) -> x, LinkedHashMap::new));
         line(sb, "Placement: %s. Machine: %d cores. Load: %d namespaces, blocking `echo`, 2 reference invokers"
@@ -333,8 +374,10 @@ class SystemBenchIT {
         for (Outcome o : outcomes) {
             Report r = o.closed().report();
             Usage u = o.closed().usage();
-            line(sb, "| %s | %.0f | %.2f | %.1f | %.1f | %d | %s | %.0f%% | %s | %.2f |", o.name(), r.okThroughput(),
-                    r.okThroughput() / ceiling.closed().okPerS(), r.latencyMs().p50(), r.latencyMs().p99(),
+            line(sb, "| %s | %.0f | %s | %.1f | %.1f | %d | %s | %.0f%% | %s | %.2f |", o.name(), r.okThroughput(),
+                    by.containsKey("bare proxy") ? String.format(Locale.ROOT, "%.2f",
+                            r.okThroughput() / by.get("bare proxy").closed().okPerS()) : "—",
+                    r.latencyMs().p50(), r.latencyMs().p99(),
                     r.errors().total(), statuses(r), 100 * u.generator().cpuSeconds() / u.wallS(), coreBusy(u),
                     u.notOursCores());
         }
@@ -374,13 +417,36 @@ class SystemBenchIT {
                     r.sendLagMs().p99(), 100 * u.generator().cpuSeconds() / u.wallS(), coreBusy(u));
         }
         line(sb, "");
-        double clustered = by.get("3 clustered").closed().okPerS() / by.get("3 unclustered").closed().okPerS();
-        double one = by.get("1 controller").closed().okPerS() / ceiling.closed().okPerS();
-        line(sb, "Ratios (closed-loop ok/s): 3 clustered / 3 unclustered = %.2f (target >= 0.95%s);"
-                + " 1 controller / bare proxy = %.2f (target >= 0.80%s); 3 unclustered / 1 controller = %.2f.",
-                clustered, clustered >= 0.95 ? ", met" : ", missed by " + pct(0.95 - clustered), one,
-                one >= 0.8 ? ", met" : ", missed by " + pct(0.8 - one),
-                by.get("3 unclustered").closed().okPerS() / by.get("1 controller").closed().okPerS());
+        StringBuilder ratios = new StringBuilder("Ratios (closed-loop ok/s):");
+        if (by.containsKey("3 clustered") && by.containsKey("3 unclustered")) {
+            double clustered = by.get("3 clustered").closed().okPerS() / by.get("3 unclustered").closed().okPerS();
+            ratios.append(String.format(Locale.ROOT, " 3 clustered / 3 unclustered = %.2f (target >= 0.95%s);",
+                    clustered, clustered >= 0.95 ? ", met" : ", missed by " + pct(0.95 - clustered)));
+        }
+        if (by.containsKey("1 controller") && by.containsKey("bare proxy")) {
+            double one = by.get("1 controller").closed().okPerS() / by.get("bare proxy").closed().okPerS();
+            ratios.append(String.format(Locale.ROOT, " 1 controller / bare proxy = %.2f (target >= 0.80%s);", one,
+                    one >= 0.8 ? ", met" : ", missed by " + pct(0.8 - one)));
+        }
+        if (by.containsKey("3 unclustered") && by.containsKey("1 controller")) {
+            ratios.append(String.format(Locale.ROOT, " 3 unclustered / 1 controller = %.2f.",
+                    by.get("3 unclustered").closed().okPerS() / by.get("1 controller").closed().okPerS()));
+        }
+        for (Outcome o : outcomes) {
+            if (o.deltasSent() > 0) {
+                ratios.append(String.format(Locale.ROOT, " %s: %.2f delta messages multicast per activation"
+                        + " (%d over %d activations, both loads and warm-ups).", o.name(),
+                        o.deltasSent() / (double) Math.max(1, o.activations()), o.deltasSent(), o.activations()));
+            }
+        }
+        if (!FLUSH_INTERVAL.isBlank()) {
+            ratios.append(" Clustered controllers ran with CLUSTER_FLUSH_INTERVAL=").append(FLUSH_INTERVAL).append('.');
+        }
+        if (!FLUSH_MAX_DELAY.isBlank()) {
+            ratios.append(" Clustered controllers ran with CLUSTER_FLUSH_MAX_DELAY=").append(FLUSH_MAX_DELAY)
+                    .append('.');
+        }
+        line(sb, "%s", ratios.toString());
         line(sb, "");
         line(sb, "Details per setup (closed loop):");
         for (Outcome o : outcomes) {

@@ -38,6 +38,15 @@ class OvershootIT {
         if (paceWindow != null) {
             builder.controllerEnv("ADMISSION_PACE_WINDOW", paceWindow);
         }
+        // -Dtandem.overshoot.flushInterval=10ms measures the effect of CLUSTER_FLUSH_INTERVAL (BENCHMARKS.md)
+        String flushInterval = System.getProperty("tandem.overshoot.flushInterval");
+        if (flushInterval != null) {
+            builder.controllerEnv("CLUSTER_FLUSH_INTERVAL", flushInterval);
+        }
+        String flushMaxDelay = System.getProperty("tandem.overshoot.flushMaxDelay");
+        if (flushMaxDelay != null) {
+            builder.controllerEnv("CLUSTER_FLUSH_MAX_DELAY", flushMaxDelay);
+        }
         try (Cluster cluster = builder.build().start().awaitReady(Duration.ofSeconds(60))) {
             Invariants.awaitView(cluster, 3, Duration.ofSeconds(30));
             List<String> urls = new ArrayList<>();
@@ -86,9 +95,10 @@ class OvershootIT {
             Report.Overshoot o = report.overshoot();
             Report.NamespacePeak peak = o.namespaces().get("ns1");
             assertNotNull(peak, "the invokers reported ns1");
-            System.out.printf("OVERSHOOT-FIGURES pace_window=%s limit=%d peak_at_invokers=%d sampled_peak=%d overshoot=%d "
+            System.out.printf("OVERSHOOT-FIGURES pace_window=%s flush_interval=%s flush_max_delay=%s limit=%d peak_at_invokers=%d sampled_peak=%d overshoot=%d "
                             + "requests=%d ok=%d rate_limited=%d throughput=%.1f/s p99=%.1fms %s%n",
-                    paceWindow == null ? "default" : paceWindow, limit,
+                    paceWindow == null ? "default" : paceWindow, flushInterval == null ? "default" : flushInterval,
+                    flushMaxDelay == null ? "default" : flushMaxDelay, limit,
                     peak.perInvokerMaxSum(), peak.sampledMaxRunning(), peak.perInvokerMaxSum() - limit,
                     report.requests().answered(), report.requests().ok(), report.rateLimited().total(),
                     report.requests().answered() / 12.0, report.latencyAdmittedMs().p99(), snapshots);
