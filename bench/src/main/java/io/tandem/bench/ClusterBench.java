@@ -27,8 +27,8 @@ import org.HdrHistogram.Histogram;
  *
  * <ol>
  *   <li><b>Delta propagation</b>: three {@link JGroupsReplicator}s in this JVM over the production stack (TCP on
- *   127.0.0.1, encrypted with a secret, the default CLUSTER_FLUSH_INTERVAL of 2 ms and CLUSTER_FLUSH_MAX_DELAY of
- *   8 ms). A probe books +1 on one member's ledger and spins until both peers' ledgers show it; the time is recorded
+ *   127.0.0.1, encrypted with a secret, CLUSTER_FLUSH_INTERVAL and CLUSTER_FLUSH_MAX_DELAY from the environment or
+ *   the defaults). A probe books +1 on one member's ledger and spins until both peers' ledgers show it; the time is recorded
  *   per peer, for plain changes (far from a limit: they may wait up to the max delay) and for changes marked urgent
  *   (near a limit: the next flush). At rest, then under load: every
  *   member's ledger also changes {@code --load-rate} times a second on random namespaces (what admissions and
@@ -262,6 +262,12 @@ public final class ClusterBench {
         vars.put("CLUSTER_SECRET", "cluster-bench-secret");
         vars.put("CLUSTER_JOIN_WAIT", "500ms");
         vars.put("CONTROLLER_COUNT", Integer.toString(count));
+        // the flush settings from this process's environment, as a controller would take them
+        for (String v : new String[] {"CLUSTER_FLUSH_INTERVAL", "CLUSTER_FLUSH_MAX_DELAY"}) {
+            if (System.getenv(v) != null) {
+                vars.put(v, System.getenv(v));
+            }
+        }
         TransportSettings s = TransportSettings.from(new Env(vars));
         return new JGroupsReplicator(ledger, s, "http://127.0.0.1:3233", "http://127.0.0.1:3234", reason -> { });
     }

@@ -59,7 +59,7 @@ class TransportSettingsTest {
         assertEquals(Duration.ofSeconds(3), s.joinWait());
         assertEquals(1, s.minMembers());
         assertEquals(Duration.ofMillis(2), s.flushInterval());
-        assertEquals(Duration.ofMillis(8), s.flushMaxDelay());
+        assertEquals(Duration.ofMillis(2), s.flushMaxDelay(), "coalescing far from limits is opt-in");
         assertEquals(Duration.ofSeconds(8), s.fdTimeout());
         assertEquals(Duration.ofSeconds(2), s.fdInterval());
         assertEquals(Duration.ofSeconds(5), s.mergeInterval());
