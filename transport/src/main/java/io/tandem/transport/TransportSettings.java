@@ -119,10 +119,10 @@ public record TransportSettings(String clusterName, String controllerId, int con
             "readiness waits until the view holds at least this many controllers");
     public static final Setting CLUSTER_FLUSH_INTERVAL = new Setting("CLUSTER_FLUSH_INTERVAL", "2ms",
             "how often coalesced bookkeeping deltas are multicast when a count is at or above half of its limit");
-    public static final Setting CLUSTER_FLUSH_MAX_DELAY = new Setting("CLUSTER_FLUSH_MAX_DELAY", "2ms",
+    public static final Setting CLUSTER_FLUSH_MAX_DELAY = new Setting("CLUSTER_FLUSH_MAX_DELAY", null,
             "longest a count change far from its limit (below half) may wait to be sent with later ones: above"
                     + " CLUSTER_FLUSH_INTERVAL (e.g. 6ms) it sends fewer messages under load, see BENCHMARKS.md;"
-                    + " at least CLUSTER_FLUSH_INTERVAL, which it follows when only the interval is raised");
+                    + " at least CLUSTER_FLUSH_INTERVAL (default: equal to it, no coalescing)");
     public static final Setting CLUSTER_FD_TIMEOUT = new Setting("CLUSTER_FD_TIMEOUT", "8s",
             "FD_ALL3 timeout: a member silent this long is suspected (heartbeats every quarter of it)");
     public static final Setting CLUSTER_MERGE_INTERVAL = new Setting("CLUSTER_MERGE_INTERVAL", "5s",
@@ -210,9 +210,7 @@ public record TransportSettings(String clusterName, String controllerId, int con
                     env.string(CLUSTER_FLUSH_MAX_DELAY), "must be at least CLUSTER_FLUSH_INTERVAL ("
                             + flushInterval.toMillis() + "ms)");
         } else {
-            // the default, raised to the interval when only the interval was raised
-            Duration byDefault = env.duration(CLUSTER_FLUSH_MAX_DELAY, Duration.ofMillis(1), Duration.ofSeconds(1));
-            flushMaxDelay = byDefault.compareTo(flushInterval) >= 0 ? byDefault : flushInterval;
+            flushMaxDelay = flushInterval; // coalescing far from limits is opt-in (BENCHMARKS.md section 4)
         }
         Duration delay = env.isSet(CLUSTER_DELAY)
                 ? env.duration(CLUSTER_DELAY, Duration.ZERO, Duration.ofSeconds(10)) : null;

@@ -144,8 +144,10 @@ class TransportSettingsTest {
     @Test
     void shouldKeepTheFlushMaxDelayAtLeastTheInterval() {
         Map<String, String> vars = base();
+        vars.put("CLUSTER_FLUSH_INTERVAL", "1ms");
+        assertEquals(Duration.ofMillis(1), read(vars).flushMaxDelay(), "unset: equal to the interval");
         vars.put("CLUSTER_FLUSH_INTERVAL", "20ms");
-        assertEquals(Duration.ofMillis(20), read(vars).flushMaxDelay(), "the default follows a raised interval");
+        assertEquals(Duration.ofMillis(20), read(vars).flushMaxDelay(), "unset: equal to the interval");
         vars.put("CLUSTER_FLUSH_MAX_DELAY", "10ms");
         ConfigException e = refused(vars);
         assertEquals("CLUSTER_FLUSH_MAX_DELAY", e.variable());

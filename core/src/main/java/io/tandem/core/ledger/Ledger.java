@@ -178,7 +178,9 @@ public final class Ledger {
         boolean wasEmpty = pending.isEmpty();
         bump(pending, key, applied);
         bump(totals, key, applied);
-        if (wasEmpty && !pending.isEmpty()) {
+        if (pending.isEmpty()) {
+            urgent = false; // everything cancelled out: nothing urgent is left to send, and the next mark must tell
+        } else if (wasEmpty) {
             pendingListener.pending(false);
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
@@ -74,7 +75,14 @@ class LedgerTest {
             assertFalse(ledger.hasUrgentPending(), "nothing left to send");
             assertNull(ledger.drain());
             ledger.add(NS, 1);
-            assertFalse(ledger.hasUrgentPending(), "the mark went with the drain that found nothing");
+            assertFalse(ledger.hasUrgentPending(), "the mark went when everything cancelled out");
+            List<Boolean> told = new ArrayList<>();
+            ledger.onPending(told::add);
+            ledger.update(tx -> {
+                tx.urgent();
+                return null;
+            });
+            assertEquals(List.of(true), told, "a mark after a cancelled one is reported again");
         }
 
         @Test

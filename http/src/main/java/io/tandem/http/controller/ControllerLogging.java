@@ -1,6 +1,5 @@
 package io.tandem.http.controller;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.util.logging.Filter;
 import java.util.logging.Formatter;
@@ -37,7 +36,8 @@ public final class ControllerLogging {
     /**
      * JGroups logs at ERROR when it cannot send a graceful close on a connection that is already broken
      * ({@code failed sending graceful close to ...: Broken pipe}) and when a peer's connection ends in the middle of
-     * a message ({@code JGRP000030: ... failed handling incoming message} with an {@link java.io.EOFException}).
+     * a message ({@code JGRP000030: ... failed handling incoming message} caused by an {@link java.io.EOFException} or a
+     * {@link java.net.SocketException}).
      * Both report a fault of the peer or of the network that failure detection already handles (the peer is
      * suspected, removed or merged back), not a failure of this process; operators alert on ERROR, so these are
      * lowered to WARN with their text unchanged. Every other record passes as it is.
@@ -58,8 +58,11 @@ public final class ControllerLogging {
         if (!msg.contains("JGRP000030") && !msg.contains("failed handling incoming message")) {
             return false;
         }
-        for (Throwable t = r.getThrown(); t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof IOException) {
+        // a connection that ended or broke mid-message; not any IOException (a StreamCorruptedException from
+        // corrupt input stays an ERROR). The walk is bounded: a cause chain can be a cycle.
+        Throwable t = r.getThrown();
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
                 return true;
             }
         }

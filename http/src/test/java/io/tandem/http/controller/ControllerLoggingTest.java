@@ -46,10 +46,19 @@ class ControllerLoggingTest {
         LogRecord otherJGroups = new LogRecord(Level.SEVERE, "JGRP000030: c1: failed handling incoming message");
         otherJGroups.setLoggerName("org.jgroups.protocols.TCP_NIO2");
         otherJGroups.setThrown(new IllegalArgumentException("a bug"));
+        LogRecord corrupt = new LogRecord(Level.SEVERE, "JGRP000030: c1: failed handling incoming message");
+        corrupt.setLoggerName("org.jgroups.protocols.TCP_NIO2");
+        corrupt.setThrown(new java.io.StreamCorruptedException("bad header"));
+        LogRecord cycle = new LogRecord(Level.SEVERE, "JGRP000030: c1: failed handling incoming message");
+        cycle.setLoggerName("org.jgroups.protocols.TCP_NIO2");
+        IllegalStateException a = new IllegalStateException("a");
+        IllegalArgumentException b = new IllegalArgumentException("b", a);
+        a.initCause(b);
+        cycle.setThrown(a);
         LogRecord ours = new LogRecord(Level.SEVERE, "failed sending graceful close (quoted by us)");
         ours.setLoggerName("io.tandem.transport.JGroupsReplicator");
 
-        for (LogRecord r : new LogRecord[] {close, midMessage, otherJGroups, ours}) {
+        for (LogRecord r : new LogRecord[] {close, midMessage, otherJGroups, corrupt, cycle, ours}) {
             assertTrue(ControllerLogging.JGROUPS_BROKEN_CONNECTION.isLoggable(r), "never drops a record");
         }
 
@@ -59,5 +68,7 @@ class ControllerLoggingTest {
                 f.format(close));
         assertEquals(Level.SEVERE, otherJGroups.getLevel(), "an error JGroups did not get from the network stays");
         assertEquals(Level.SEVERE, ours.getLevel(), "our own errors stay");
+        assertEquals(Level.SEVERE, corrupt.getLevel(), "corrupt input is not a broken connection");
+        assertEquals(Level.SEVERE, cycle.getLevel(), "a cause cycle ends the walk without a match");
     }
 }
