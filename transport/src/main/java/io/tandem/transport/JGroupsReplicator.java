@@ -51,13 +51,13 @@ import org.jgroups.util.Responses;
  *   <li><i>Who is who.</i> Every member's address is an {@link ExtendedUUID} carrying its {@link Incarnation}
  *   (controller id, start time, tiebreak) under {@value #INCARNATION_KEY}, so a view alone tells which incarnation
  *   each member is. Messages name their owner too and are accepted only when that matches the sender's address.</li>
- *   <li><i>Deltas.</i> One flusher thread looks every {@code CLUSTER_FLUSH_INTERVAL}; it drains {@link Ledger#drain()}
- *   and multicasts the batch when a pending change is urgent (a count at or above half of its limit, see
- *   {@code Balancer.nearLimit}) or the oldest pending change has waited {@code CLUSTER_FLUSH_MAX_DELAY}, in drain
- *   order. Far from every limit this sends one message per few milliseconds instead of one per look (each message
- *   costs every peer a decryption, a MAC and JGroups' handling; BENCHMARKS.md section 6), while near a limit peers
- *   see a change as soon as before. While a send is slow (flow-control credits exhausted) changes keep coalescing
- *   in the ledger; admission never waits for the flusher.</li>
+ *   <li><i>Deltas.</i> One flusher thread drains {@link Ledger#drain()} and multicasts each batch in drain order, at
+ *   most once per {@code CLUSTER_FLUSH_INTERVAL}: at once when a pending change is urgent (a count at or above half
+ *   of its limit, see {@code Balancer.nearLimit}), else once the oldest pending change has waited
+ *   {@code CLUSTER_FLUSH_MAX_DELAY} (equal to the interval unless set: coalescing far from limits is opt-in, since
+ *   each message costs every peer a decryption, a MAC and JGroups' handling; BENCHMARKS.md sections 4 and 6). With
+ *   nothing pending it sleeps until the ledger reports a change. While a send is slow (flow-control credits
+ *   exhausted) changes keep coalescing in the ledger; admission never waits for the flusher.</li>
  *   <li><i>Applying.</i> A DELTA is applied if it is the next sequence number of its owner. A GAP holds the delta
  *   and asks the owner (RESYNC_REQUEST, at most one outstanding per owner) for its full row; the ROW answer is
  *   installed and the held deltas replayed, the ledger discarding what the row already contains. A DUPLICATE is

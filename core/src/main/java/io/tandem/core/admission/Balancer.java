@@ -112,10 +112,10 @@ public final class Balancer {
             boolean overload = chosen >= pool.size();
             int index = overload ? chosen - pool.size() : chosen;
             String invokerId = pool.get(index).id();
+            String invokerKey = Keys.invoker(invokerId);
             tx.add(nsKey, 1);
             tx.add(Keys.SYSTEM, 1);
-            tx.add(Keys.invoker(invokerId), action.memoryMb());
-            String invokerKey = Keys.invoker(invokerId);
+            tx.add(invokerKey, action.memoryMb());
             if (nearLimit(tx, nsKey, inFlight + 1, concAllowed)
                     || nearLimit(tx, Keys.SYSTEM, system + 1, policy.allowed(limits.systemOverload()))
                     || nearLimit(tx, invokerKey, count(tx, invokerKey), policy.allowed(pool.get(index).capacityMb()))) {
