@@ -13,6 +13,7 @@ import io.tandem.core.admission.Decision;
 import io.tandem.core.admission.Ticket;
 import io.tandem.core.cluster.Member;
 import io.tandem.core.cluster.Replicator;
+import io.tandem.http.invoker.InvokerSettings;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -200,8 +201,24 @@ final class ApiHandler implements HttpHandler {
 
     private void admit(HttpServerExchange ex, Request req, byte[] body) {
         JsonObject params = InvokeParams.parse(body, settings.maxParams(), settings.maxJsonDepth());
+        // Written for the invoker, parameters can take more room than the body they came in (a latin1 body, control
+        // characters escaped as six bytes): refuse what the invoker would refuse, before anything is booked. Only
+        // a body above a sixth of the room can grow past it, so small bodies are not written twice.
+        int room = InvokerSettings.MAX_RUN_BODY_BYTES - RUN_ENVELOPE_BYTES;
+        if ((long) body.length * 6 > room) {
+            int written = Replies.GSON.toJson(params).getBytes(StandardCharsets.UTF_8).length;
+            if (written > room) {
+                Replies.error(ex, 413, "The request content is larger than the limit of " + room
+                        + " bytes once its parameters are written for the invoker (" + written + " bytes).",
+                        req.requestId());
+                return;
+            }
+        }
         admit(ex, req, params, clock.millis() + settings.admissionPaceMaxWait().toMillis());
     }
+
+    /** Room kept in a run request for everything but the parameters (ids, names, callback URL). */
+    static final int RUN_ENVELOPE_BYTES = 16 << 10;
 
     /**
      * One admission attempt. A paced answer (the cluster has room, this controller's share of it for the current

@@ -30,7 +30,7 @@ import java.util.Map;
 final class InvokerHttpHandler implements HttpHandler {
     private static final System.Logger LOG = System.getLogger(InvokerHttpHandler.class.getName());
     /** Run requests are small; this bounds what a confused or hostile client can make us buffer. */
-    static final int MAX_BODY_BYTES = 1 << 20;
+    static final int MAX_BODY_BYTES = InvokerSettings.MAX_RUN_BODY_BYTES;
     private static final String JSON = "application/json";
 
     private final InvokerEngine engine;

@@ -24,6 +24,11 @@ import java.util.regex.Pattern;
  */
 public record InvokerSettings(String invokerId, String bindAddr, int port, int memoryMb, int queueLimit,
                               int cpuThreads, int runLogLimit, String token) {
+    /**
+     * Largest run request an invoker accepts (docs/invoker-protocol.md: 413 beyond it). The controller refuses an
+     * invoke whose parameters would not fit, instead of admitting it and failing the dispatch.
+     */
+    public static final int MAX_RUN_BODY_BYTES = 1 << 20;
 
     public static final Setting INVOKER_ID = new Setting("INVOKER_ID", null,
             "Stable id of this invoker, reported in health, stats and completions (default: the host name)");

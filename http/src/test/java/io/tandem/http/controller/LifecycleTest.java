@@ -200,6 +200,29 @@ class LifecycleTest {
         }
     }
 
+    /** Found by HttpApiFuzzTest: parameters the invoker would refuse (413) were admitted and failed as a 500. */
+    @Test
+    void shouldRefuseParametersTheInvokerCouldNotTakeBeforeBookingAnything() throws Exception {
+        try (FakeInvoker inv = new FakeInvoker()) {
+            Map<String, String> env = env(inv);
+            env.put("MAX_BODY_BYTES", Integer.toString(4 << 20)); // the controller's own limit is not what refuses
+            try (ControllerFixture fx = ControllerFixture.start(env).awaitReady()) {
+                String big = "{\"a\":\"" + "x".repeat(1_100_000) + "\"}";
+                HttpResponse<String> r = fx.invoke("_/actions/echo", "blocking=true", big);
+                assertEquals(413, r.statusCode(), r.body());
+                assertTrue(r.body().contains("written for the invoker"), r.body());
+                assertEquals(0, fx.controller.lifecycle().inFlight());
+                assertTrue(inv.runs.isEmpty(), "nothing dispatched");
+                fx.assertNoLeak();
+
+                String fits = "{\"a\":\"" + "x".repeat(900_000) + "\"}";
+                assertEquals(202, fx.invoke("_/actions/echo", "", fits).statusCode(), "what fits is admitted");
+                assertEquals(204, inv.complete(inv.nextRun(), "success", new JsonObject()));
+                fx.assertNoLeak();
+            }
+        }
+    }
+
     @Test
     void shouldAnswer503WhenTheInvokerIsDown() {
         FakeInvoker gone = new FakeInvoker();
